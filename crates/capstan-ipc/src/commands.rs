@@ -1,0 +1,52 @@
+//! The command table: every command the UI can call, with its request and response type.
+//! This is the one place commands are declared; the backend dispatcher and the generated
+//! TypeScript `Commands` map both come from it.
+
+use crate::types::*;
+use serde::{Serialize, de::DeserializeOwned};
+
+pub trait Command {
+    const NAME: &'static str;
+    type Request: DeserializeOwned + Serialize + ts_rs::TS;
+    type Response: DeserializeOwned + Serialize + ts_rs::TS;
+}
+
+macro_rules! commands {
+    ($( $(#[$doc:meta])* $ty:ident = $name:literal : $req:ty => $resp:ty ;)*) => {
+        $( $(#[$doc])* pub struct $ty; impl Command for $ty { const NAME: &'static str = $name; type Request = $req; type Response = $resp; } )*
+
+        /// Every command name, in declaration order.
+        pub const NAMES: &[&str] = &[$($name),*];
+
+        /// `(name, request type name, response type name)` for the TypeScript generator.
+        pub fn signatures() -> Vec<(&'static str, String, String)> {
+            let cfg = ts_rs::Config::default();
+            vec![$( ($name, <$req as ts_rs::TS>::name(&cfg), <$resp as ts_rs::TS>::name(&cfg)) ),*]
+        }
+
+        /// Exports the TypeScript declaration of every request and response type (and the
+        /// types they reference) into `dir`.
+        pub fn export_types(dir: &std::path::Path) -> Result<(), ts_rs::ExportError> {
+            let cfg = ts_rs::Config::default().with_out_dir(dir);
+            $( <$req as ts_rs::TS>::export_all(&cfg)?; <$resp as ts_rs::TS>::export_all(&cfg)?; )*
+            Ok(())
+        }
+    };
+}
+
+commands! {
+    /// Name, version and where the app keeps its files.
+    AppInfoCmd = "app_info": Empty => AppInfo;
+    /// The active environment and the last known health of its services.
+    StatusGet = "status_get": Empty => Status;
+    /// Re-checks the connection to Palette and Prism Central now.
+    StatusRefresh = "status_refresh": Empty => Status;
+    /// All configured environments and which one is active.
+    EnvironmentsList = "environments_list": Empty => EnvironmentList;
+    /// Makes an environment the active one (starting the sandbox if it is the sandbox).
+    EnvironmentActivate = "environment_activate": ActivateEnvironmentRequest => Status;
+    /// Recent Activity entries, newest last.
+    ActivityList = "activity_list": ActivityQuery => ActivityPage;
+    SettingsGet = "settings_get": Empty => Settings;
+    SettingsUpdate = "settings_update": Settings => Settings;
+}

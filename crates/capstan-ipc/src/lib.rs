@@ -1,0 +1,20 @@
+//! The IPC contract between the web UI and the Rust backend.
+//!
+//! Everything that crosses the boundary is declared here and nowhere else:
+//! - [`commands`]: every command, with its request and response type, in one table;
+//! - [`types`]: the DTOs those commands and events carry;
+//! - [`events`]: backend → UI push events;
+//! - [`error`]: the `{code, message, details?}` envelope every failure becomes.
+//!
+//! The TypeScript side (`ui/src/lib/bindings/`) is generated from these types by
+//! `cargo test -p capstan-ipc` with `CAPSTAN_UPDATE_BINDINGS=1`; without it the same test
+//! fails when the committed bindings are stale.
+
+pub mod commands;
+pub mod error;
+pub mod events;
+pub mod types;
+pub mod typescript;
+
+pub use commands::Command;
+pub use error::{ErrorCode, IpcError};

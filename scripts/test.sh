@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# README command 2: install what is missing, then run every test layer:
+#   rust      cargo fmt --check, clippy -D warnings, all Rust tests (nextest)
+#   frontend  tsc --noEmit, eslint, vitest (mocked Backend)
+#   ui        Playwright in Debian Chromium against the built frontend, IPC mocked
+#   e2e       the real desktop app under Xvfb, driven through tauri-driver + WebKitWebDriver
+#   deb       release .deb bundle: unpacked, checked, installed binary started under Xvfb
+# Each layer prints a summary line; a layer that cannot run fails. Exit status is non-zero if
+# any layer failed. `CAPSTAN_LAYERS="rust frontend"` runs a subset (for the edit loop).
+source "$(dirname "$0")/lib.sh"
+
+LAYERS="${CAPSTAN_LAYERS:-rust frontend ui e2e deb}"
+mkdir -p "$ARTIFACTS"
+started_all=$(date +%s)
+
+"$REPO_ROOT/scripts/setup.sh"
+# Every layer needs the built frontend: the app embeds ui/dist (custom-protocol).
+build_ui
+
+declare -a SUMMARY=()
+passed=0; failed=0
+
+run_layer() {
+  local name="$1"; shift
+  local t0=$(date +%s) log="$ARTIFACTS/layer-$name.log" rc=0
+  say "layer $name"
+  ( set -o pipefail; "$@" 2>&1 | tee "$log" ) || rc=$?
+  local secs=$(( $(date +%s) - t0 ))
+  local detail; detail=$(layer_detail "$name" "$log")
+  if [ $rc -eq 0 ]; then
+    passed=$((passed+1)); SUMMARY+=("layer $name: PASS (${secs}s) $detail")
+  else
+    failed=$((failed+1)); SUMMARY+=("layer $name: FAIL (${secs}s, exit $rc) $detail — log: ${log#$REPO_ROOT/}")
+  fi
+}
+
+# One line of what a layer counted, read from its own runner's output.
+layer_detail() {
+  local name="$1" log="$2"
+  case "$name" in
+    rust) grep -aE '^ *Summary \[' "$log" | tail -1 | sed -E 's/\x1b\[[0-9;]*m//g; s/^ *//' ;;
+    frontend) grep -aE '^ *Tests +[0-9]' "$log" | tail -1 | sed -E 's/\x1b\[[0-9;]*m//g; s/^ *//' ;;
+    ui) grep -aE '^ *[0-9]+ (passed|failed)' "$log" | tr '\n' ' ' | sed -E 's/\x1b\[[0-9;]*m//g' ;;
+    e2e) grep -aE '^# (pass|fail) ' "$log" | tr '\n' ' ' ;;
+    deb) grep -aE '^deb: ' "$log" | tail -1 ;;
+  esac
+}
+
+layer_rust() {
+  cd "$REPO_ROOT"
+  cargo fmt --all --check
+  cargo clippy --workspace --all-targets --features capstan/custom-protocol --quiet -- -D warnings
+  # Tests run inside a private session keyring and an unlocked Secret Service, so the
+  # keyring tests exercise real OS stores, not mocks (machine-notes §6).
+  local keyring_home; keyring_home=$(mktemp -d)
+  XDG_DATA_HOME="$keyring_home" keyctl session - dbus-run-session -- bash -c '
+    printf "capstan-ci" | gnome-keyring-daemon --unlock --components=secrets --daemonize >/dev/null
+    if cargo nextest --version >/dev/null 2>&1; then
+      cargo nextest run --workspace --features capstan/custom-protocol --no-fail-fast
+    else
+      cargo test --workspace --features capstan/custom-protocol --no-fail-fast
+    fi' 2> >(grep -v "Failed to set fd limit" >&2)
+  local rc=$?
+  rm -rf "$keyring_home"
+  return $rc
+}
+
+layer_frontend() {
+  cd "$REPO_ROOT/ui"
+  npm run --silent typecheck
+  npm run --silent lint
+  npm run --silent test
+}
+
+layer_ui() {
+  cd "$REPO_ROOT/ui"
+  npm run --silent build:e2e
+  cd "$REPO_ROOT/tests/ui"
+  npx playwright test
+}
+
+layer_e2e() {
+  build_app
+  "$REPO_ROOT/scripts/e2e.sh"
+}
+
+layer_deb() {
+  "$REPO_ROOT/scripts/test-deb.sh"
+}
+
+for layer in $LAYERS; do
+  case "$layer" in
+    rust|frontend|ui|e2e|deb) run_layer "$layer" "layer_$layer" ;;
+    *) die "unknown layer \"$layer\" (known: rust frontend ui e2e deb)" ;;
+  esac
+done
+
+echo
+echo "──────── Capstan test summary ($(( $(date +%s) - started_all ))s) ────────"
+for line in "${SUMMARY[@]}"; do echo "$line"; done
+echo "layers: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
