@@ -17,11 +17,15 @@ async fn rpc(
     payload: Option<serde_json::Value>,
 ) -> Result<serde_json::Value, IpcError> {
     let started = std::time::Instant::now();
-    let result = engine.dispatch(&cmd, payload.unwrap_or(serde_json::Value::Null)).await;
+    let result = engine
+        .dispatch(&cmd, payload.unwrap_or(serde_json::Value::Null))
+        .await;
     let elapsed_ms = started.elapsed().as_millis() as u64;
     match &result {
         Ok(_) => tracing::debug!(command = %cmd, elapsed_ms, "ipc ok"),
-        Err(e) => tracing::warn!(command = %cmd, code = e.code.as_str(), elapsed_ms, "ipc failed: {}", e.message),
+        Err(e) => {
+            tracing::warn!(command = %cmd, code = e.code.as_str(), elapsed_ms, "ipc failed: {}", e.message)
+        }
     }
     result
 }
@@ -54,7 +58,10 @@ pub fn run() {
             let forward = events.clone();
             activity.set_listener(Box::new(move |event| {
                 if let Ok(v) = serde_json::to_value(event) {
-                    forward.emit(<capstan_ipc::events::ActivityRecorded as capstan_ipc::events::Event>::NAME, v);
+                    forward.emit(
+                        <capstan_ipc::events::ActivityRecorded as capstan_ipc::events::Event>::NAME,
+                        v,
+                    );
                 }
             }));
             let config = EngineConfig {

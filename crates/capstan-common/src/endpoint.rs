@@ -54,7 +54,11 @@ impl Endpoint {
         };
         let explicit_port = url.port();
         let port = explicit_port.unwrap_or(if trimmed.contains("://") && scheme == "http" {
-            if default_port == 443 { 80 } else { default_port }
+            if default_port == 443 {
+                80
+            } else {
+                default_port
+            }
         } else {
             default_port
         });
@@ -109,8 +113,13 @@ mod tests {
     #[test]
     fn bad_input_says_what_is_wrong() {
         assert_eq!(Endpoint::parse("  ", 9440), Err(EndpointError::Empty));
-        assert!(matches!(Endpoint::parse("ftp://x", 9440), Err(EndpointError::UnsupportedScheme(s)) if s == "ftp"));
-        assert!(matches!(Endpoint::parse("https://", 9440), Err(EndpointError::Invalid(..))));
+        assert!(
+            matches!(Endpoint::parse("ftp://x", 9440), Err(EndpointError::UnsupportedScheme(s)) if s == "ftp")
+        );
+        assert!(matches!(
+            Endpoint::parse("https://", 9440),
+            Err(EndpointError::Invalid(..))
+        ));
         let msg = Endpoint::parse("pc:99999", 9440).unwrap_err().to_string();
         assert!(msg.contains("pc:99999"), "{msg}");
     }

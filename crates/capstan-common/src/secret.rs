@@ -75,7 +75,10 @@ mod tests {
             user: String,
             password: Secret,
         }
-        let login = Login { user: "admin".into(), password: s.clone() };
+        let login = Login {
+            user: "admin".into(),
+            password: s.clone(),
+        };
         let text = format!("{login:?}");
         assert!(!text.contains("hunter2"), "{text}");
         assert_eq!(s.expose(), "hunter2");

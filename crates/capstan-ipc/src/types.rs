@@ -92,7 +92,12 @@ pub struct ServiceHealth {
 
 impl ServiceHealth {
     pub fn unknown() -> Self {
-        Self { state: HealthState::Unknown, message: None, error_code: None, latency_ms: None }
+        Self {
+            state: HealthState::Unknown,
+            message: None,
+            error_code: None,
+            latency_ms: None,
+        }
     }
 }
 

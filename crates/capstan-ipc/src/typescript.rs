@@ -49,12 +49,16 @@ fn index_ts(dir: &Path) -> std::io::Result<String> {
     for t in used.iter().filter(|t| type_files.contains(t)) {
         let _ = writeln!(out, "import type {{ {t} }} from \"./{t}\";");
     }
-    out.push_str("\n/** Every command: its request and response type. */\nexport type Commands = {\n");
+    out.push_str(
+        "\n/** Every command: its request and response type. */\nexport type Commands = {\n",
+    );
     for (name, req, resp) in crate::commands::signatures() {
         let _ = writeln!(out, "  {name}: {{ request: {req}; response: {resp} }};");
     }
     out.push_str("};\n\nexport type CommandName = keyof Commands;\n\n");
-    out.push_str("/** Every command name, in declaration order. */\nexport const COMMAND_NAMES = [\n");
+    out.push_str(
+        "/** Every command name, in declaration order. */\nexport const COMMAND_NAMES = [\n",
+    );
     for name in crate::commands::NAMES {
         let _ = writeln!(out, "  \"{name}\",");
     }

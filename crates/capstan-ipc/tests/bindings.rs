@@ -56,7 +56,10 @@ fn every_command_name_is_unique_and_snake_case() {
     let mut seen = std::collections::HashSet::new();
     for name in capstan_ipc::commands::NAMES {
         assert!(seen.insert(*name), "duplicate command {name}");
-        assert!(name.chars().all(|c| c.is_ascii_lowercase() || c == '_'), "{name}");
+        assert!(
+            name.chars().all(|c| c.is_ascii_lowercase() || c == '_'),
+            "{name}"
+        );
     }
 }
 
@@ -65,12 +68,23 @@ fn error_envelope_shape_is_code_message_details() {
     use capstan_ipc::{ErrorCode, IpcError};
     let e = IpcError::new(ErrorCode::TlsUntrusted, "The certificate is self-signed.");
     let v = serde_json::to_value(&e).unwrap();
-    assert_eq!(v, serde_json::json!({"code": "tls_untrusted", "message": "The certificate is self-signed."}));
+    assert_eq!(
+        v,
+        serde_json::json!({"code": "tls_untrusted", "message": "The certificate is self-signed."})
+    );
     let e = e.with_details(serde_json::json!({"fingerprint": "ab"}));
     let v = serde_json::to_value(&e).unwrap();
     assert_eq!(v["details"]["fingerprint"], "ab");
     // as_str agrees with serde for every code the UI may branch on
-    for code in [ErrorCode::InvalidRequest, ErrorCode::KeyringUnavailable, ErrorCode::Internal, ErrorCode::RateLimited] {
-        assert_eq!(serde_json::to_value(code).unwrap(), serde_json::Value::String(code.as_str().into()));
+    for code in [
+        ErrorCode::InvalidRequest,
+        ErrorCode::KeyringUnavailable,
+        ErrorCode::Internal,
+        ErrorCode::RateLimited,
+    ] {
+        assert_eq!(
+            serde_json::to_value(code).unwrap(),
+            serde_json::Value::String(code.as_str().into())
+        );
     }
 }

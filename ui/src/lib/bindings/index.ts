@@ -23,17 +23,9 @@ import type { ActivityPage } from "./ActivityPage";
 import type { ActivityQuery } from "./ActivityQuery";
 import type { AppInfo } from "./AppInfo";
 import type { Empty } from "./Empty";
-import type { EnvironmentKind } from "./EnvironmentKind";
 import type { EnvironmentList } from "./EnvironmentList";
-import type { EnvironmentSummary } from "./EnvironmentSummary";
-import type { ErrorCode } from "./ErrorCode";
-import type { HealthState } from "./HealthState";
-import type { IpcError } from "./IpcError";
-import type { LogLevel } from "./LogLevel";
-import type { ServiceHealth } from "./ServiceHealth";
 import type { Settings } from "./Settings";
 import type { Status } from "./Status";
-import type { ThemePreference } from "./ThemePreference";
 
 /** Every command: its request and response type. */
 export type Commands = {

@@ -1,0 +1,98 @@
+//! Routes an IPC command name to its handler with typed request/response (de)serialisation.
+
+use capstan_ipc::commands::*;
+use capstan_ipc::types::{ActivityPage, Empty, Settings};
+use capstan_ipc::{Command, ErrorCode, IpcError};
+use serde_json::Value;
+
+use crate::Engine;
+
+pub async fn dispatch(engine: &Engine, command: &str, payload: Value) -> Result<Value, IpcError> {
+    match command {
+        AppInfoCmd::NAME => {
+            run::<AppInfoCmd, _>(payload, async |_: Empty| Ok(engine.app_info())).await
+        }
+        StatusGet::NAME => run::<StatusGet, _>(payload, async |_: Empty| Ok(engine.status())).await,
+        StatusRefresh::NAME => {
+            run::<StatusRefresh, _>(payload, async |_: Empty| Ok(engine.refresh_status().await))
+                .await
+        }
+        EnvironmentsList::NAME => {
+            run::<EnvironmentsList, _>(payload, async |_: Empty| Ok(engine.environments().list()))
+                .await
+        }
+        EnvironmentActivate::NAME => {
+            run::<EnvironmentActivate, _>(
+                payload,
+                async |req: capstan_ipc::types::ActivateEnvironmentRequest| {
+                    engine.activate(&req.id).await
+                },
+            )
+            .await
+        }
+        ActivityList::NAME => {
+            run::<ActivityList, _>(payload, async |q: capstan_ipc::types::ActivityQuery| {
+                Ok(ActivityPage {
+                    events: engine.activity().query(&q),
+                    log_file: engine.activity().log_file_hint(),
+                })
+            })
+            .await
+        }
+        SettingsGet::NAME => {
+            run::<SettingsGet, _>(payload, async |_: Empty| {
+                Ok(Settings {
+                    theme: engine.inner.settings.get().theme,
+                })
+            })
+            .await
+        }
+        SettingsUpdate::NAME => {
+            run::<SettingsUpdate, _>(payload, async |s: Settings| {
+                engine.inner.settings.set_theme(s.theme).map_err(|e| {
+                    IpcError::new(
+                        ErrorCode::Storage,
+                        format!("The settings could not be saved: {e}."),
+                    )
+                })?;
+                tracing::info!(theme = ?s.theme, "settings saved");
+                Ok(Settings {
+                    theme: engine.inner.settings.get().theme,
+                })
+            })
+            .await
+        }
+        other => Err(IpcError::new(
+            ErrorCode::UnknownCommand,
+            format!(
+                "The backend has no command \"{other}\". The UI and backend versions may not match."
+            ),
+        )),
+    }
+}
+
+async fn run<C, F>(payload: Value, handler: F) -> Result<Value, IpcError>
+where
+    C: Command,
+    F: AsyncFnOnce(C::Request) -> Result<C::Response, IpcError>,
+{
+    // `null` (no payload at all) is accepted for commands whose request is `{}`.
+    let payload = if payload.is_null() {
+        Value::Object(Default::default())
+    } else {
+        payload
+    };
+    let request: C::Request = serde_json::from_value(payload).map_err(|e| {
+        IpcError::new(
+            ErrorCode::InvalidRequest,
+            format!("The request for \"{}\" is malformed: {e}.", C::NAME),
+        )
+    })?;
+    let response = handler(request).await?;
+    serde_json::to_value(response).map_err(|e| {
+        IpcError::internal(format!(
+            "The response of \"{}\" could not be encoded: {e}.",
+            C::NAME
+        ))
+    })
+}

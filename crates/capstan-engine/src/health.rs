@@ -1,0 +1,188 @@
+//! Connection health for the status bar: one cheap authenticated call per service
+//! (Palette `GET /v1/users/info`, Prism Central `GET /api/nutanix/v3/users/me`), run
+//! concurrently with a short timeout. The Setup page's full diagnosis (DNS, TCP, TLS,
+//! auth, product, version) builds on the same transport.
+
+use std::time::{Duration, Instant};
+
+use capstan_http::{HttpClient, HttpConfig, Idempotency, RetryPolicy, TlsPolicy, TransportError};
+use capstan_ipc::ErrorCode;
+use capstan_ipc::types::{HealthState, ServiceHealth};
+
+use crate::environments::ActiveTarget;
+
+const CHECK_TIMEOUT: Duration = Duration::from_secs(8);
+
+pub async fn check(target: &ActiveTarget) -> (ServiceHealth, ServiceHealth) {
+    match target {
+        ActiveTarget::Sandbox {
+            palette_url,
+            prism_url,
+            prism_user,
+            prism_password,
+            palette_api_key,
+            certificate_sha256,
+        } => {
+            // The sandbox presents a self-signed certificate, like a fresh Prism Central. We pin
+            // its fingerprint rather than switching verification off.
+            let tls = match certificate_sha256 {
+                Some(fp) => TlsPolicy::Pinned {
+                    sha256_hex: fp.clone(),
+                },
+                None => TlsPolicy::System,
+            };
+            let palette = async {
+                let key = palette_api_key.clone();
+                probe(
+                    palette_url,
+                    "Palette",
+                    tls.clone(),
+                    "/v1/users/info",
+                    move |r| r.header("ApiKey", key.expose()),
+                )
+                .await
+            };
+            let prism = async {
+                let (user, password) = (prism_user.clone(), prism_password.clone());
+                probe(
+                    prism_url,
+                    "Prism Central",
+                    tls.clone(),
+                    "/api/nutanix/v3/users/me",
+                    move |r| r.basic_auth(&user, Some(password.expose())),
+                )
+                .await
+            };
+            tokio::join!(palette, prism)
+        }
+        ActiveTarget::SandboxStopped => {
+            let down = ServiceHealth {
+                state: HealthState::Down,
+                message: Some(
+                    "The sandbox is not running. Activate it again from the environment menu."
+                        .into(),
+                ),
+                error_code: Some(ErrorCode::Unavailable),
+                latency_ms: None,
+            };
+            (down.clone(), down)
+        }
+        ActiveTarget::Real { name, .. } => {
+            let missing = ServiceHealth {
+                state: HealthState::Unknown,
+                message: Some(format!(
+                    "No credentials are saved for \"{name}\" yet. Open Setup to add them and test the connection."
+                )),
+                error_code: Some(ErrorCode::Unauthorized),
+                latency_ms: None,
+            };
+            (missing.clone(), missing)
+        }
+    }
+}
+
+async fn probe<F>(base: &str, service: &str, tls: TlsPolicy, path: &str, auth: F) -> ServiceHealth
+where
+    F: Fn(reqwest::RequestBuilder) -> reqwest::RequestBuilder,
+{
+    let config = HttpConfig {
+        tls,
+        connect_timeout: Duration::from_secs(3),
+        request_timeout: CHECK_TIMEOUT,
+        // One quick retry rides out a single dropped connection without hiding an outage.
+        retry: RetryPolicy {
+            max_attempts: 2,
+            ..RetryPolicy::default()
+        },
+        label: service.to_owned(),
+        ..HttpConfig::default()
+    };
+    let client = match HttpClient::new(config) {
+        Ok(c) => c,
+        Err(e) => return failed(service, &e),
+    };
+    let url = format!("{}{path}", base.trim_end_matches('/'));
+    let started = Instant::now();
+    let outcome = client
+        .send(Idempotency::Idempotent, |c| auth(c.get(&url)))
+        .await;
+    let latency_ms = Some(started.elapsed().as_millis().min(u32::MAX as u128) as u32);
+    match outcome {
+        Ok(resp) if resp.status.is_success() => ServiceHealth {
+            state: if resp.attempts > 1 {
+                HealthState::Degraded
+            } else {
+                HealthState::Ok
+            },
+            message: Some(if resp.attempts > 1 {
+                format!("{service} answered after {} attempts", resp.attempts)
+            } else {
+                format!("Connected to {service}")
+            }),
+            error_code: None,
+            latency_ms,
+        },
+        Ok(resp) => {
+            let status = resp.status.as_u16();
+            let (code, message) = match status {
+                401 => (
+                    ErrorCode::Unauthorized,
+                    format!("{service} rejected the credentials (HTTP 401). Check them in Setup."),
+                ),
+                403 => (
+                    ErrorCode::Forbidden,
+                    format!(
+                        "{service} accepted the credentials but denied access (HTTP 403). The account needs more permissions."
+                    ),
+                ),
+                429 => (
+                    ErrorCode::RateLimited,
+                    format!(
+                        "{service} is rate-limiting requests (HTTP 429). It will be checked again shortly."
+                    ),
+                ),
+                s if s >= 500 => (
+                    ErrorCode::Upstream,
+                    format!("{service} had an internal error (HTTP {s}). Try again in a minute."),
+                ),
+                s => (
+                    ErrorCode::Upstream,
+                    format!(
+                        "{service} answered HTTP {s} to a simple identity check. Is the address right?"
+                    ),
+                ),
+            };
+            ServiceHealth {
+                state: if status == 429 {
+                    HealthState::Degraded
+                } else {
+                    HealthState::Down
+                },
+                message: Some(message),
+                error_code: Some(code),
+                latency_ms,
+            }
+        }
+        Err(e) => failed(service, &e),
+    }
+}
+
+fn failed(service: &str, e: &TransportError) -> ServiceHealth {
+    ServiceHealth {
+        state: HealthState::Down,
+        message: Some(format!("{service}: {e}")),
+        error_code: Some(transport_code(e)),
+        latency_ms: None,
+    }
+}
+
+/// Maps a transport failure to the IPC error code the UI branches on.
+pub fn transport_code(e: &TransportError) -> ErrorCode {
+    match e.code() {
+        "dns" => ErrorCode::Dns,
+        "connect" | "proxy" => ErrorCode::Connect,
+        "timeout" => ErrorCode::Timeout,
+        c if c.starts_with("tls") => ErrorCode::TlsUntrusted,
+        _ => ErrorCode::Upstream,
+    }
+}

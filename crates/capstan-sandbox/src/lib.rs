@@ -1,0 +1,264 @@
+//! The Capstan sandbox: a stateful, faithful emulator of the Spectro Cloud Palette API and
+//! the Nutanix Prism Central v3 API (think LocalStack), used by the desktop app by default
+//! and by every client test.
+//!
+//! [`start`] binds two servers (Palette under `/v1/...`, Prism under `/api/nutanix/v3/...`)
+//! that share one in-memory world, so a cluster created through Palette makes its VMs
+//! appear in the Prism inventory. Both servers also expose `/__sandbox/...` controls
+//! (`GET /__sandbox/info`, `GET|PUT /__sandbox/faults`, `POST /__sandbox/time-scale`,
+//! `POST /__sandbox/advance`), which need no authentication and are never faulted.
+//!
+//! Time: lifecycles are defined in "demo seconds" (a PCG takes about a minute to come up, a
+//! cluster about three). `time_scale` multiplies every delay: `0.01` turns three minutes into
+//! under two seconds. Session lifetimes (15 minutes) are demo seconds too.
+//!
+//! Choices where the real services are undocumented (kept stable so clients can rely on them):
+//! - Prism list `length > 500` is **capped** to 500 (the metadata echoes the effective length),
+//!   `length < 1` or `offset < 0` is 400 `INVALID_ARGUMENT`. Unknown FIQL attributes and
+//!   unknown `sort_attribute`s are 400 `INVALID_ARGUMENT`.
+//! - Palette duplicates (cloud type, account, profile name+version, cluster, PCG name) are
+//!   409 with code `AlreadyExists`; a profile still used by a cluster is 409 `ResourceInUse`.
+//! - Palette list `limit > 50` is capped to 50; `continue` tokens are opaque.
+//! - Registering/changing cloud types needs a system-console token (`/v1/auth/syslogin`);
+//!   an API key or tenant token gets 403 `Forbidden`.
+//! - `DELETE /v1/spectroclusters/{uid}?forceDelete=true` removes the cluster record at once
+//!   but, like real Palette, leaves its VMs in Prism for manual clean-up.
+
+// Handlers return a ready axum `Response` as their error value (the v1Error or v3 envelope);
+// boxing every one of them would only add noise.
+#![allow(clippy::result_large_err)]
+
+mod clock;
+mod estate;
+mod faults;
+mod palette;
+mod prism;
+mod record;
+mod server;
+mod state;
+mod tls;
+mod util;
+
+use std::net::{IpAddr, Ipv4Addr};
+use std::sync::Arc;
+
+pub use faults::{FaultConfig, FaultHandle, FaultKind, FaultRule, FaultService, ParseFaultError};
+pub use record::{Exchange, Service};
+
+/// How a sandbox is started. `Default` gives a small demo estate on free ports over HTTPS.
+#[derive(Debug, Clone)]
+pub struct SandboxConfig {
+    /// Seed for the estate generator, the credentials and the fault RNG.
+    pub seed: u64,
+    /// Estate size in VMs; clusters, subnets, images and hosts scale in proportion.
+    pub vms: usize,
+    /// 1.0 = demo speed (minutes); tests use e.g. 0.01 so lifecycles take about a second.
+    pub time_scale: f64,
+    pub bind: IpAddr,
+    /// 0 = pick a free port.
+    pub palette_port: u16,
+    /// 0 = pick a free port.
+    pub prism_port: u16,
+    /// HTTPS with a generated self-signed certificate without IP SANs (like a real PC).
+    pub tls: bool,
+    pub faults: FaultConfig,
+    /// Keep every request/response pair, for contract tests ([`Sandbox::take_exchanges`]).
+    pub record_exchanges: bool,
+}
+
+impl Default for SandboxConfig {
+    fn default() -> Self {
+        Self {
+            seed: 42,
+            vms: 60,
+            time_scale: 1.0,
+            bind: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            palette_port: 0,
+            prism_port: 0,
+            tls: true,
+            faults: FaultConfig::default(),
+            record_exchanges: false,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SandboxError {
+    #[error("cannot listen on {addr}: {source}; pick another port or use 0 for a free one")]
+    Bind {
+        addr: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot generate the self-signed TLS certificate: {0}")]
+    Certificate(String),
+    #[error("invalid sandbox configuration: {0}")]
+    InvalidConfig(String),
+}
+
+impl SandboxError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            SandboxError::Bind { .. } => "sandbox_bind_failed",
+            SandboxError::Certificate(_) => "sandbox_certificate_failed",
+            SandboxError::InvalidConfig(_) => "sandbox_invalid_config",
+        }
+    }
+}
+
+/// Running servers. Dropping it (or calling [`Sandbox::shutdown`]) stops them.
+pub struct Sandbox {
+    shared: Arc<state::Shared>,
+    palette_url: String,
+    prism_url: String,
+    cert: Option<tls::SelfSigned>,
+    servers: Vec<server::ServerHandle>,
+}
+
+/// Starts both servers and returns once they are listening.
+pub async fn start(config: SandboxConfig) -> Result<Sandbox, SandboxError> {
+    if !(config.time_scale.is_finite() && config.time_scale > 0.0) {
+        return Err(SandboxError::InvalidConfig(format!(
+            "time_scale must be a positive number, got {}",
+            config.time_scale
+        )));
+    }
+    let cert = if config.tls {
+        Some(tls::SelfSigned::generate().map_err(SandboxError::Certificate)?)
+    } else {
+        None
+    };
+    let shared = Arc::new(state::Shared::new(&config));
+    let palette = server::bind(config.bind, config.palette_port).await?;
+    let prism = server::bind(config.bind, config.prism_port).await?;
+    let scheme = if config.tls { "https" } else { "http" };
+    let host = match config.bind {
+        IpAddr::V6(ip) => format!("[{ip}]"),
+        IpAddr::V4(ip) => ip.to_string(),
+    };
+    let palette_url = format!("{scheme}://{host}:{}", palette.port);
+    let prism_url = format!("{scheme}://{host}:{}", prism.port);
+    shared.set_urls(palette_url.clone(), prism_url.clone());
+    let acceptor = match &cert {
+        Some(c) => Some(c.acceptor().map_err(SandboxError::Certificate)?),
+        None => None,
+    };
+    let servers = vec![
+        server::serve(
+            palette,
+            Service::Palette,
+            palette::router(shared.clone()),
+            shared.clone(),
+            acceptor.clone(),
+        ),
+        server::serve(
+            prism,
+            Service::Prism,
+            prism::router(shared.clone()),
+            shared.clone(),
+            acceptor,
+        ),
+    ];
+    tracing::info!(%palette_url, %prism_url, "capstan sandbox listening");
+    Ok(Sandbox {
+        shared,
+        palette_url,
+        prism_url,
+        cert,
+        servers,
+    })
+}
+
+impl Sandbox {
+    /// e.g. `https://127.0.0.1:41234` (no trailing slash).
+    pub fn palette_url(&self) -> String {
+        self.palette_url.clone()
+    }
+
+    /// e.g. `https://127.0.0.1:41235` (no trailing slash).
+    pub fn prism_url(&self) -> String {
+        self.prism_url.clone()
+    }
+
+    pub fn prism_user(&self) -> &str {
+        &self.shared.creds.prism_user
+    }
+
+    pub fn prism_password(&self) -> &capstan_common::Secret {
+        &self.shared.creds.prism_password
+    }
+
+    /// Prism `X-ntnx-api-key` value (service-account style).
+    pub fn prism_api_key(&self) -> &capstan_common::Secret {
+        &self.shared.creds.prism_api_key
+    }
+
+    pub fn palette_api_key(&self) -> &capstan_common::Secret {
+        &self.shared.creds.palette_api_key
+    }
+
+    /// User name for `POST /v1/auth/syslogin` (system console).
+    pub fn palette_system_user(&self) -> &str {
+        &self.shared.creds.palette_system_user
+    }
+
+    /// `emailId` for `POST /v1/auth/authenticate`.
+    pub fn palette_email(&self) -> &str {
+        &self.shared.creds.palette_email
+    }
+
+    /// Password for both `syslogin` and `authenticate`.
+    pub fn palette_password(&self) -> &capstan_common::Secret {
+        &self.shared.creds.palette_password
+    }
+
+    /// The self-signed certificate (PEM), when `tls` is on.
+    pub fn certificate_pem(&self) -> Option<&str> {
+        self.cert.as_ref().map(|c| c.cert_pem.as_str())
+    }
+
+    /// Hex SHA-256 of the certificate's DER, for pinning.
+    pub fn certificate_sha256(&self) -> Option<String> {
+        self.cert.as_ref().map(|c| c.sha256_hex())
+    }
+
+    pub fn faults(&self) -> FaultHandle {
+        self.shared.faults.clone()
+    }
+
+    /// Changes the speed of every lifecycle from now on.
+    pub fn set_time_scale(&self, time_scale: f64) -> Result<(), SandboxError> {
+        if !(time_scale.is_finite() && time_scale > 0.0) {
+            return Err(SandboxError::InvalidConfig(format!(
+                "time_scale must be a positive number, got {time_scale}"
+            )));
+        }
+        self.shared.clock.set_scale(time_scale);
+        Ok(())
+    }
+
+    /// Jumps the simulated clock forward (demo seconds): due lifecycle steps happen on the
+    /// next request, and sessions may expire.
+    pub fn advance(&self, demo_seconds: f64) {
+        self.shared.clock.advance(demo_seconds);
+    }
+
+    /// Recorded request/response pairs since the last call (needs `record_exchanges`).
+    pub fn take_exchanges(&self) -> Vec<Exchange> {
+        self.shared.recorder.take()
+    }
+
+    pub async fn shutdown(mut self) {
+        for s in self.servers.drain(..) {
+            s.stop().await;
+        }
+    }
+}
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        for s in &self.servers {
+            s.signal_stop();
+        }
+    }
+}

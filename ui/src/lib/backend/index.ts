@@ -1,0 +1,2 @@
+export { BackendProvider, useBackend, useBackendEvent } from "./context";
+export { type Backend, BackendError, describeError, isBackendError, toBackendError } from "./types";
