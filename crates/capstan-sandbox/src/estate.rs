@@ -171,7 +171,7 @@ pub(crate) fn generate(seed: u64, vms: usize) -> PrismWorld {
         let name = format!("{}-vlan{vlan}", pes[i].1);
         let net = carve();
         // Every fourth extra subnet is unmanaged (no IPAM), like real estates.
-        let with_ipam = per_pe_extra[i] % 4 != 0;
+        let with_ipam = !per_pe_extra[i].is_multiple_of(4);
         subnets.insert(SubnetRec {
             uuid: u.clone(),
             name: name.clone(),
@@ -418,19 +418,24 @@ pub(crate) fn generate(seed: u64, vms: usize) -> PrismWorld {
             2 => (4, 1, 16384, 100 * 1024),
             _ => (2, 1, 4096, 40 * 1024),
         };
-        let project = if n % 7 == 0 {
+        let project = if n.is_multiple_of(7) {
             &team_project
         } else {
             &default_project
         };
         let mut cats = BTreeMap::new();
-        if n % 3 == 0 {
+        if n.is_multiple_of(3) {
             cats.insert("AppType".to_owned(), "Default".to_owned());
         }
-        if n % 5 == 0 {
+        if n.is_multiple_of(5) {
             cats.insert(
                 "Environment".to_owned(),
-                if n % 2 == 0 { "Production" } else { "Dev" }.to_owned(),
+                if n.is_multiple_of(2) {
+                    "Production"
+                } else {
+                    "Dev"
+                }
+                .to_owned(),
             );
         }
         make_vm(
@@ -526,8 +531,9 @@ fn make_vm(
     // Mostly IPAM subnets of this PE; one VM in eight sits on an unmanaged VLAN.
     let managed = &layout.managed[pe_idx];
     let unmanaged = &layout.unmanaged[pe_idx];
-    let use_plain = !unmanaged.is_empty() && (rng.next_u32() % 8 == 0 || managed.is_empty());
-    let power_on = rng.next_u32() % 10 != 0;
+    let use_plain =
+        !unmanaged.is_empty() && (rng.next_u32().is_multiple_of(8) || managed.is_empty());
+    let power_on = !rng.next_u32().is_multiple_of(10);
     let mut nics = Vec::new();
     let nic_uuid = uuid_from(rng);
     let nic_mac = mac(rng);
@@ -589,7 +595,7 @@ fn make_vm(
         nics,
         categories,
         project: project.clone(),
-        uefi: rng.next_u32() % 4 == 0,
+        uefi: rng.next_u32().is_multiple_of(4),
         created: created(rng),
         description: String::new(),
     });

@@ -228,6 +228,24 @@ impl ParseFaultError {
     }
 }
 
+/// A token-bucket rate limit (real time): `per_second` sustained, bursts up to `burst`.
+/// Palette documents about 10 requests/s with a burst of 5 for most paths.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct RateLimit {
+    pub per_second: f64,
+    pub burst: u32,
+}
+
+impl RateLimit {
+    /// `per_second` with a burst of half that (at least 1), like Palette's 10/s burst 5.
+    pub fn per_second(per_second: f64) -> Self {
+        Self {
+            per_second,
+            burst: ((per_second / 2.0).ceil() as u32).max(1),
+        }
+    }
+}
+
 /// Fault rules plus the session knobs.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, Default)]
 #[serde(default)]
@@ -241,6 +259,10 @@ pub struct FaultConfig {
     pub prism_401_empty_body: bool,
     /// Latency added to every request (milliseconds of real time).
     pub latency_ms: u64,
+    /// Answer 429 (with `Retry-After`) once Prism callers exceed this rate.
+    pub prism_rate_limit: Option<RateLimit>,
+    /// Answer 429 (with `Retry-After`) once Palette callers exceed this rate.
+    pub palette_rate_limit: Option<RateLimit>,
 }
 
 /// What the server does for one request.
@@ -253,6 +275,8 @@ pub(crate) struct Decision {
 struct Inner {
     config: FaultConfig,
     rng: ChaCha8Rng,
+    /// Token buckets: (tokens, last refill) for Palette and Prism.
+    buckets: [(f64, Option<std::time::Instant>); 2],
 }
 
 /// Changes fault rules at runtime. Cheap to clone; all clones share the rules.
@@ -267,6 +291,7 @@ impl FaultHandle {
             inner: Arc::new(Mutex::new(Inner {
                 config,
                 rng: ChaCha8Rng::seed_from_u64(seed ^ 0xFA17_5EED),
+                buckets: [(0.0, None); 2],
             })),
         }
     }
@@ -318,7 +343,11 @@ impl FaultHandle {
 
     pub(crate) fn decide(&self, service: Service, method: &str, path: &str) -> Decision {
         let mut guard = self.inner.lock();
-        let Inner { config, rng } = &mut *guard;
+        let Inner {
+            config,
+            rng,
+            buckets,
+        } = &mut *guard;
         let mut d = Decision {
             latency_ms: config.latency_ms,
             terminal: None,
@@ -343,6 +372,31 @@ impl FaultHandle {
                 _ => {}
             }
         }
+        let (limit, bucket) = match service {
+            Service::Palette => (config.palette_rate_limit, &mut buckets[0]),
+            Service::Prism => (config.prism_rate_limit, &mut buckets[1]),
+        };
+        if let Some(limit) = limit.filter(|l| l.per_second > 0.0) {
+            let now = std::time::Instant::now();
+            let burst = f64::from(limit.burst.max(1));
+            let tokens = match bucket.1 {
+                Some(last) => (bucket.0
+                    + now.duration_since(last).as_secs_f64() * limit.per_second)
+                    .min(burst),
+                None => burst,
+            };
+            if tokens >= 1.0 {
+                *bucket = (tokens - 1.0, Some(now));
+            } else {
+                *bucket = (tokens, Some(now));
+                if d.terminal.is_none() {
+                    let wait = ((1.0 - tokens) / limit.per_second).ceil().max(1.0) as u64;
+                    d.terminal = Some(FaultKind::TooManyRequests {
+                        retry_after_secs: wait,
+                    });
+                }
+            }
+        }
         d
     }
 }
@@ -365,6 +419,36 @@ mod tests {
         assert!(FaultRule::parse("x:GET:/:500").is_err());
         assert!(FaultRule::parse("prism:GET:/:teapot").is_err());
         assert!(FaultRule::parse("prism:GET:/:500:1.5").is_err());
+    }
+
+    #[test]
+    fn rate_limit_allows_a_burst_then_answers_429() {
+        let h = FaultHandle::new(
+            FaultConfig {
+                palette_rate_limit: Some(RateLimit {
+                    per_second: 0.5,
+                    burst: 3,
+                }),
+                ..FaultConfig::default()
+            },
+            1,
+        );
+        let limited: Vec<bool> = (0..5)
+            .map(|_| {
+                h.decide(Service::Palette, "GET", "/v1/x")
+                    .terminal
+                    .is_some()
+            })
+            .collect();
+        assert_eq!(limited, vec![false, false, false, true, true]);
+        assert!(
+            h.decide(Service::Prism, "GET", "/x").terminal.is_none(),
+            "per service"
+        );
+        match h.decide(Service::Palette, "GET", "/v1/x").terminal {
+            Some(FaultKind::TooManyRequests { retry_after_secs }) => assert!(retry_after_secs >= 1),
+            other => panic!("expected 429, got {other:?}"),
+        }
     }
 
     #[test]

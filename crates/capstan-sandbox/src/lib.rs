@@ -6,7 +6,9 @@
 //! that share one in-memory world, so a cluster created through Palette makes its VMs
 //! appear in the Prism inventory. Both servers also expose `/__sandbox/...` controls
 //! (`GET /__sandbox/info`, `GET|PUT /__sandbox/faults`, `POST /__sandbox/time-scale`,
-//! `POST /__sandbox/advance`), which need no authentication and are never faulted.
+//! `POST /__sandbox/advance`, `PUT /__sandbox/prism/clusters/{name}/availability`), which
+//! need no authentication and are never faulted. `README.md` next to this crate lists the
+//! estate, the lifecycles, the fault syntax and every control.
 //!
 //! Time: lifecycles are defined in "demo seconds" (a PCG takes about a minute to come up, a
 //! cluster about three). `time_scale` multiplies every delay: `0.01` turns three minutes into
@@ -42,7 +44,9 @@ mod util;
 use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
 
-pub use faults::{FaultConfig, FaultHandle, FaultKind, FaultRule, FaultService, ParseFaultError};
+pub use faults::{
+    FaultConfig, FaultHandle, FaultKind, FaultRule, FaultService, ParseFaultError, RateLimit,
+};
 pub use record::{Exchange, Service};
 
 /// How a sandbox is started. `Default` gives a small demo estate on free ports over HTTPS.
@@ -132,7 +136,10 @@ pub async fn start(config: SandboxConfig) -> Result<Sandbox, SandboxError> {
     let palette = server::bind(config.bind, config.palette_port).await?;
     let prism = server::bind(config.bind, config.prism_port).await?;
     let scheme = if config.tls { "https" } else { "http" };
+    // Listening on all interfaces still advertises loopback: 0.0.0.0 is not a client address.
     let host = match config.bind {
+        IpAddr::V4(ip) if ip.is_unspecified() => Ipv4Addr::LOCALHOST.to_string(),
+        IpAddr::V6(ip) if ip.is_unspecified() => "[::1]".to_owned(),
         IpAddr::V6(ip) => format!("[{ip}]"),
         IpAddr::V4(ip) => ip.to_string(),
     };
@@ -241,6 +248,13 @@ impl Sandbox {
     /// next request, and sessions may expire.
     pub fn advance(&self, demo_seconds: f64) {
         self.shared.clock.advance(demo_seconds);
+    }
+
+    /// Makes a Prism Element unavailable (or available again), as seen from PC
+    /// (`status.resources.config.is_available`). While a PE is unavailable the emulated CAPX
+    /// controller cannot create VMs on it and retries. Returns false for an unknown PE name.
+    pub fn set_pe_available(&self, pe_name: &str, available: bool) -> bool {
+        self.shared.set_pe_available(pe_name, available)
     }
 
     /// Recorded request/response pairs since the last call (needs `record_exchanges`).

@@ -19,6 +19,8 @@ pub struct Exchange {
     pub route: Option<String>,
     pub query: Option<String>,
     pub status: u16,
+    /// The request's `Content-Type` (e.g. `multipart/form-data; boundary=...`).
+    pub request_content_type: Option<String>,
     pub request_json: Option<serde_json::Value>,
     pub response_json: Option<serde_json::Value>,
     pub response_content_type: Option<String>,

@@ -289,7 +289,11 @@ async fn handle(
         Some(kind) => fault_response(ctx.service, kind, &ctx.shared, &parts.headers),
         None => None,
     };
-    let req_headers = parts.headers.clone();
+    let request_content_type = parts
+        .headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
     let resp = match resp {
         Some(r) => r,
         None => {
@@ -301,7 +305,6 @@ async fn handle(
                 .unwrap_or_else(|e: Infallible| match e {})
         }
     };
-    let _ = req_headers;
     let (mut rparts, rbody) = resp.into_parts();
     let mut rbytes = axum::body::to_bytes(rbody, usize::MAX)
         .await
@@ -338,6 +341,7 @@ async fn handle(
                 .map(|r| r.0.clone()),
             query,
             status: resp.status().as_u16(),
+            request_content_type,
             request_json: serde_json::from_slice(&body).ok(),
             response_json: if is_json {
                 serde_json::from_slice(&rbytes).ok()
@@ -377,6 +381,10 @@ pub(crate) fn control_router() -> Router<Arc<Shared>> {
         .route("/__sandbox/faults/rules", post(add_fault_rule))
         .route("/__sandbox/time-scale", post(set_time_scale))
         .route("/__sandbox/advance", post(advance))
+        .route(
+            "/__sandbox/prism/clusters/{name}/availability",
+            axum::routing::put(set_availability),
+        )
 }
 
 fn plain_json(status: StatusCode, v: serde_json::Value) -> Response {
@@ -483,6 +491,29 @@ async fn set_time_scale(State(s): State<Arc<Shared>>, body: Bytes) -> Response {
         Err(e) => control_error(format!(
             "expected {{\"time_scale\": <positive number>}}: {e}"
         )),
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct AvailabilityBody {
+    is_available: bool,
+}
+
+async fn set_availability(
+    State(s): State<Arc<Shared>>,
+    axum::extract::Path(name): axum::extract::Path<String>,
+    body: Bytes,
+) -> Response {
+    match serde_json::from_slice::<AvailabilityBody>(&body) {
+        Ok(b) if s.set_pe_available(&name, b.is_available) => plain_json(
+            StatusCode::OK,
+            json!({"name": name, "is_available": b.is_available}),
+        ),
+        Ok(_) => plain_json(
+            StatusCode::NOT_FOUND,
+            json!({"code": "NotFound", "message": format!("no Prism Element named {name}")}),
+        ),
+        Err(e) => control_error(format!("expected {{\"is_available\": true|false}}: {e}")),
     }
 }
 

@@ -155,6 +155,22 @@ impl Shared {
         self.urls.get().map(|u| u.1.clone()).unwrap_or_default()
     }
 
+    /// Marks a Prism Element available or not (`is_available`); false when no PE has that name.
+    pub(crate) fn set_pe_available(&self, name: &str, available: bool) -> bool {
+        let mut w = self.world();
+        let uuid = w
+            .prism
+            .clusters
+            .rows
+            .iter()
+            .find(|c| !c.data.is_pc && c.data.name == name)
+            .map(|c| c.data.uuid.clone());
+        match uuid {
+            Some(u) => w.prism.clusters.update(&u, |c| c.is_available = available),
+            None => false,
+        }
+    }
+
     /// Locks the world after applying every lifecycle step that is due.
     pub(crate) fn world(&self) -> MutexGuard<'_, World> {
         let now = self.clock.now();

@@ -362,3 +362,52 @@ async fn probability_is_seeded_and_rules_change_over_http() {
         .unwrap();
     assert!(r["demo_seconds"].as_f64().unwrap() >= 100.0);
 }
+
+#[tokio::test]
+async fn rate_limits_answer_429_with_retry_after() {
+    let sb = start_with(SandboxConfig {
+        vms: 10,
+        tls: false,
+        faults: FaultConfig {
+            palette_rate_limit: Some(capstan_sandbox::RateLimit {
+                per_second: 0.2,
+                burst: 2,
+            }),
+            prism_rate_limit: Some(capstan_sandbox::RateLimit {
+                per_second: 0.2,
+                burst: 1,
+            }),
+            ..FaultConfig::default()
+        },
+        ..SandboxConfig::default()
+    })
+    .await;
+    let statuses: Vec<u16> = three_users_info_statuses(&sb).await;
+    assert_eq!(statuses, vec![200, 200, 429]);
+    let r = users_info(&sb).send().await.unwrap();
+    assert_eq!(r.status(), 429);
+    assert!(
+        r.headers()["retry-after"]
+            .to_str()
+            .unwrap()
+            .parse::<u64>()
+            .unwrap()
+            >= 1
+    );
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["code"], "TooManyRequests");
+
+    assert_eq!(vms_list(&sb).send().await.unwrap().status(), 200);
+    let r = vms_list(&sb).send().await.unwrap();
+    assert_eq!(r.status(), 429);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["message_list"][0]["reason"], "TOO_MANY_REQUESTS");
+}
+
+async fn three_users_info_statuses(sb: &capstan_sandbox::Sandbox) -> Vec<u16> {
+    let mut out = Vec::new();
+    for _ in 0..3 {
+        out.push(users_info(sb).send().await.unwrap().status().as_u16());
+    }
+    out
+}

@@ -152,6 +152,10 @@ async fn projects_and_scope() {
     assert_eq!(p["metadata"]["uid"], uid.as_str());
     let (_, v) = pget(&sb, "/v1/dashboard/projects/metadata?name=Production").await;
     assert_eq!(v["items"].as_array().unwrap().len(), 1);
+    let (s, v) = pget(&sb, "/v1/users").await;
+    assert_eq!(s, 200);
+    assert_eq!(v["items"][0]["spec"]["emailId"], sb.palette_email());
+    assert_eq!(v["listmeta"]["count"], 1);
     let (s, v) = pget(&sb, "/v1/projects/nope").await;
     assert_eq!(s, 404);
     assert_v1_error(&v, "ResourceNotFound");
@@ -540,4 +544,86 @@ async fn cluster_profiles() {
     assert_eq!(s, 204);
     let (s, _) = pget(&sb, &format!("/v1/clusterprofiles/{draft}")).await;
     assert_eq!(s, 404);
+}
+
+#[tokio::test]
+async fn project_scope_separates_profiles_but_shares_tenant_accounts() {
+    let sb = start(10, 0.001).await;
+    register_nutanix(&sb).await;
+    let pcg = running_pcg(&sb, "pcg-scope").await;
+    let tenant_account = account(&sb, &pcg, "tenant-acc").await;
+    let (_, p) = pget(&sb, "/v1/dashboard/projects/metadata?name=Production").await;
+    let project = p["items"][0]["metadata"]["uid"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let in_project = |method: reqwest::Method, path: &str| {
+        client()
+            .request(method, format!("{}{path}", sb.palette_url()))
+            .header("ApiKey", sb.palette_api_key().expose())
+            .header("ProjectUid", &project)
+    };
+
+    // A profile created in the project is invisible at tenant scope, and vice versa.
+    let r = in_project(reqwest::Method::POST, "/v1/clusterprofiles")
+        .json(&json!({"metadata": {"name": "proj-profile"}, "spec": {"version": "1.0.0", "template": {"cloudType": "nutanix", "packs": [{"name": "kubernetes", "tag": "1.30.6"}]}}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let uid = r.json::<Value>().await.unwrap()["uid"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (s, _) = pget(&sb, &format!("/v1/clusterprofiles/{uid}")).await;
+    assert_eq!(s, 404);
+    let r = in_project(reqwest::Method::GET, &format!("/v1/clusterprofiles/{uid}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    // The same name is free at tenant scope.
+    let (s, _) = pget(
+        &sb,
+        "/v1/clusterprofiles/validate/name?name=proj-profile&version=1.0.0",
+    )
+    .await;
+    assert_eq!(s, 204);
+
+    // A tenant account is visible from the project; a project account gets scope=project.
+    let r = in_project(
+        reqwest::Method::GET,
+        &format!("/v1/cloudaccounts/cloudTypes/nutanix/{tenant_account}"),
+    )
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 200);
+    let r = in_project(reqwest::Method::POST, "/v1/cloudaccounts/cloudTypes/nutanix")
+        .json(&json!({"metadata": {"name": "proj-acc", "annotations": {"overlordUid": pcg}}, "spec": {"credentials": {"NUTANIX_USER": "u", "NUTANIX_PASSWORD": "p", "NUTANIX_ENDPOINT": "e", "NUTANIX_PORT": "9440", "NUTANIX_INSECURE": "false"}}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let proj_acc = r.json::<Value>().await.unwrap()["uid"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let r = in_project(
+        reqwest::Method::GET,
+        &format!("/v1/cloudaccounts/cloudTypes/nutanix/{proj_acc}"),
+    )
+    .send()
+    .await
+    .unwrap();
+    let acc: Value = r.json().await.unwrap();
+    assert_eq!(acc["metadata"]["annotations"]["scope"], "project");
+    let (s, _) = pget(
+        &sb,
+        &format!("/v1/cloudaccounts/cloudTypes/nutanix/{proj_acc}"),
+    )
+    .await;
+    assert_eq!(s, 404, "project accounts are not visible at tenant scope");
+    let (_, list) = pget(&sb, "/v1/cloudaccounts/cloudTypes/nutanix").await;
+    assert_eq!(list["items"].as_array().unwrap().len(), 1);
 }

@@ -108,6 +108,9 @@ async fn pcg_runs_only_after_both_manifests_are_fetched() {
     assert_eq!(s, 204);
     let (_, o) = pget(&sb, &format!("/v1/overlords/{uid}")).await;
     assert_eq!(o["metadata"]["name"], "gw-renamed");
+    let (s, v) = pput(&sb, &format!("/v1/overlords/{uid}/reset"), json!({})).await;
+    assert_eq!(s, 200);
+    assert!(v["msg"].is_string());
 
     // Accounts: validation, scope annotation, kind.
     let (s, v) = ppost(&sb, "/v1/cloudaccounts/cloudTypes/nutanix", json!({"metadata": {"name": "a", "annotations": {"overlordUid": uid}}, "spec": {"credentials": {}}})).await;
@@ -185,6 +188,20 @@ async fn cluster_lifecycle_end_to_end() {
 
     let (_, c) = pget(&sb, &format!("/v1/spectroclusters/{uid}")).await;
     assert_eq!(c["status"]["state"], "Pending");
+    // Picker endpoints: the cluster meta list is a bare array (v1SpectroClustersMeta).
+    let (_, metas) = pget(&sb, "/v1/dashboard/spectroclusters/meta").await;
+    let metas = metas.as_array().expect("a JSON array");
+    assert!(
+        metas
+            .iter()
+            .any(|m| m["metadata"]["uid"] == uid.as_str() && m["spec"]["cloudType"] == "nutanix")
+    );
+    let (_, profiles) = pget(&sb, "/v1/dashboard/clusterprofiles/metadata").await;
+    assert_eq!(
+        profiles["items"][0]["metadata"]["uid"],
+        setup.profile.as_str()
+    );
+    assert_eq!(profiles["items"][0]["spec"]["version"], "1.0.0");
     assert_eq!(c["spec"]["cloudType"], "nutanix");
     let config_uid = c["spec"]["cloudConfigRef"]["uid"]
         .as_str()
@@ -482,6 +499,21 @@ async fn force_delete_and_create_validation() {
         assert_eq!(s, 400, "{v}");
         assert!(v["message"].as_str().unwrap().contains(needle), "{v}");
     }
+    let (s, v) = ppost(
+        &sb,
+        "/v1/spectroclusters/cloudTypes/nutanix",
+        cluster_body(
+            "bad",
+            &r.account,
+            &r.profile,
+            &DEFAULT_PLACEMENT,
+            1,
+            100_000,
+        ),
+    )
+    .await;
+    assert_eq!(s, 400);
+    assert!(v["message"].as_str().unwrap().contains("replicas"), "{v}");
     let mut no_cp = cluster_body("bad", &r.account, &r.profile, &DEFAULT_PLACEMENT, 1, 1);
     no_cp["spec"]["machinepoolconfig"][0]["poolConfig"]["isControlPlane"] = json!(false);
     let (s, _) = ppost(&sb, "/v1/spectroclusters/cloudTypes/nutanix", no_cp).await;
@@ -553,4 +585,59 @@ async fn force_delete_and_create_validation() {
     let (s, _) = cluster_state(&sb, &uid).await;
     assert_eq!(s, 404);
     assert!(cluster_vms(&sb, "early").await.is_empty());
+}
+
+#[tokio::test]
+async fn unavailable_pe_holds_machines_until_it_is_back() {
+    let sb = start(50, 0.005).await;
+    let r = ready(&sb).await;
+    let resp = client()
+        .put(format!(
+            "{}/__sandbox/prism/clusters/pe-cluster-01/availability",
+            sb.prism_url()
+        ))
+        .json(&json!({"is_available": false}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let (_, pe) = prism_post(
+        &sb,
+        "/clusters/list",
+        json!({"filter": "name==pe-cluster-01"}),
+    )
+    .await;
+    assert_eq!(
+        pe["entities"][0]["status"]["resources"]["config"]["is_available"],
+        false
+    );
+
+    let (s, v) = ppost(
+        &sb,
+        "/v1/spectroclusters/cloudTypes/nutanix",
+        cluster_body("held", &r.account, &r.profile, &DEFAULT_PLACEMENT, 1, 1),
+    )
+    .await;
+    assert_eq!(s, 201, "{v}");
+    let uid = v["uid"].as_str().unwrap().to_owned();
+    sb.advance(300.0);
+    let (_, st) = cluster_state(&sb, &uid).await;
+    assert_eq!(
+        st, "Provisioning",
+        "no VM can be created on an unavailable PE"
+    );
+    assert!(cluster_vms(&sb, "held").await.is_empty());
+    let (_, ev) = pget(&sb, &format!("/v1/events/components/spectrocluster/{uid}")).await;
+    assert!(
+        ev["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["message"] == "the PE cluster pe-cluster-01 is not available")
+    );
+
+    assert!(sb.set_pe_available("pe-cluster-01", true));
+    assert!(!sb.set_pe_available("pe-nowhere", true));
+    wait_state(&sb, &uid, "Running").await;
+    assert_eq!(cluster_vms(&sb, "held").await.len(), 2);
 }

@@ -3,7 +3,7 @@
 use std::net::IpAddr;
 use std::process::ExitCode;
 
-use capstan_sandbox::{FaultConfig, FaultRule, SandboxConfig};
+use capstan_sandbox::{FaultConfig, FaultRule, RateLimit, SandboxConfig};
 use clap::Parser;
 
 /// A stateful emulator of the Spectro Cloud Palette API and the Nutanix Prism Central v3
@@ -44,6 +44,12 @@ struct Args {
     /// Example: --fault prism:POST:/api/nutanix/v3/vms/list:429:0.2
     #[arg(long = "fault", value_name = "SPEC")]
     faults: Vec<String>,
+    /// Rate-limit Palette callers to this many requests per second (burst: half of it), answering 429.
+    #[arg(long, value_name = "RPS")]
+    palette_rate_limit: Option<f64>,
+    /// Rate-limit Prism callers to this many requests per second (burst: half of it), answering 429.
+    #[arg(long, value_name = "RPS")]
+    prism_rate_limit: Option<f64>,
     /// Prism session cookie lifetime in demo seconds (default 900 = 15 minutes).
     #[arg(long)]
     prism_session_ttl: Option<f64>,
@@ -89,6 +95,8 @@ async fn main() -> ExitCode {
             palette_token_ttl_secs: None,
             prism_401_empty_body: args.prism_401_empty_body,
             latency_ms: args.latency_ms,
+            prism_rate_limit: args.prism_rate_limit.map(RateLimit::per_second),
+            palette_rate_limit: args.palette_rate_limit.map(RateLimit::per_second),
         },
         record_exchanges: args.record,
     };

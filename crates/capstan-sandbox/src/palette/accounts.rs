@@ -42,9 +42,12 @@ pub(crate) fn visible(a: &Account, caller: &Caller) -> bool {
 pub(super) fn routes() -> Router<Arc<Shared>> {
     Router::new()
         .route("/v1/cloudaccounts/summary", get(summary))
-        .route("/v1/cloudaccounts/cloudTypes/{ct}", get(list).post(create))
         .route(
-            "/v1/cloudaccounts/cloudTypes/{ct}/{uid}",
+            "/v1/cloudaccounts/cloudTypes/{cloudType}",
+            get(list).post(create),
+        )
+        .route(
+            "/v1/cloudaccounts/cloudTypes/{cloudType}/{uid}",
             get(get_one).put(update).delete(delete),
         )
 }

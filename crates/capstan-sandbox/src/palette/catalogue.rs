@@ -239,8 +239,11 @@ pub(super) fn routes() -> Router<Arc<Shared>> {
         .route("/v1/registries/metadata", get(registries_metadata))
         .route("/v1/packs", get(list_packs))
         .route("/v1/packs/search", post(search))
-        .route("/v1/packs/{name}", get(get_pack))
-        .route("/v1/packs/{name}/registries/{registry_uid}", get(pack_tags))
+        .route("/v1/packs/{uid}", get(get_pack))
+        .route(
+            "/v1/packs/{packName}/registries/{registryUid}",
+            get(pack_tags),
+        )
 }
 
 fn registry_json(r: &Registry) -> Value {
@@ -375,20 +378,20 @@ async fn search(
         if !types.is_empty() && !types.iter().any(|t| t == "spectro") {
             continue;
         }
-        if let Some(eq) = name["eq"].as_str() {
-            if p.name != eq {
-                continue;
-            }
+        if let Some(eq) = name["eq"].as_str()
+            && p.name != eq
+        {
+            continue;
         }
-        if let Some(c) = name["contains"].as_str() {
-            if !p.name.contains(c) {
-                continue;
-            }
+        if let Some(c) = name["contains"].as_str()
+            && !p.name.contains(c)
+        {
+            continue;
         }
-        if let Some(b) = name["beginsWith"].as_str() {
-            if !p.name.starts_with(b) {
-                continue;
-            }
+        if let Some(b) = name["beginsWith"].as_str()
+            && !p.name.starts_with(b)
+        {
+            continue;
         }
         groups.entry(p.name.clone()).or_default().push(p);
     }

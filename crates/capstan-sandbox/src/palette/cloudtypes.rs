@@ -50,33 +50,62 @@ pub(crate) struct CloudType {
 }
 
 pub(super) fn routes() -> Router<Arc<Shared>> {
-    Router::new()
+    let mut r = Router::new()
         .route("/v1/clouds/cloudTypes", get(list))
         .route("/v1/clouds/cloudTypes/register", post(register))
         .route(
-            "/v1/clouds/cloudTypes/{ct}",
+            "/v1/clouds/cloudTypes/{cloudType}",
             axum::routing::delete(unregister),
         )
         .route(
-            "/v1/clouds/cloudTypes/{ct}/meta",
+            "/v1/clouds/cloudTypes/{cloudType}/meta",
             get(get_meta).put(put_meta),
         )
         .route(
-            "/v1/clouds/cloudTypes/{ct}/logo",
+            "/v1/clouds/cloudTypes/{cloudType}/logo",
             get(get_logo).put(put_logo),
         )
         .route(
-            "/v1/clouds/cloudTypes/{ct}/content/templates/{template}",
-            put(put_template).get(get_template).delete(delete_template),
-        )
-        .route(
-            "/v1/clouds/cloudTypes/{ct}/content/{component}",
-            put(put_content).get(get_content).delete(delete_content),
-        )
-        .route(
-            "/v1/clouds/cloudTypes/{ct}/cloudAccountKeys",
+            "/v1/clouds/cloudTypes/{cloudType}/cloudAccountKeys",
             get(get_keys).put(put_keys),
-        )
+        );
+    // One concrete route per component, as in the spec.
+    for kind in CONTENT_KINDS {
+        r = r.route(
+            &format!("/v1/clouds/cloudTypes/{{cloudType}}/content/{kind}"),
+            slot_routes(Slot::Content, kind),
+        );
+    }
+    for kind in TEMPLATE_KINDS {
+        r = r.route(
+            &format!("/v1/clouds/cloudTypes/{{cloudType}}/content/templates/{kind}"),
+            slot_routes(Slot::Template, kind),
+        );
+    }
+    r
+}
+
+fn slot_routes(slot: Slot, kind: &'static str) -> axum::routing::MethodRouter<Arc<Shared>> {
+    put(
+        move |State(shared): State<Arc<Shared>>,
+              axum::Extension(caller): axum::Extension<Caller>,
+              Path(ct): Path<String>,
+              mp: Result<Multipart, axum::extract::multipart::MultipartRejection>| async move {
+            put_slot(shared, caller, ct, slot, kind.to_owned(), mp).await
+        },
+    )
+    .get(
+        move |State(shared): State<Arc<Shared>>, Path(ct): Path<String>| async move {
+            get_slot(&shared, &ct, slot, kind, false, None)
+        },
+    )
+    .delete(
+        move |State(shared): State<Arc<Shared>>,
+              axum::Extension(caller): axum::Extension<Caller>,
+              Path(ct): Path<String>| async move {
+            get_slot(&shared, &ct, slot, kind, true, Some(&caller))
+        },
+    )
 }
 
 fn require_system(caller: &Caller) -> Result<(), Response> {
@@ -343,6 +372,7 @@ pub(crate) fn octet_stream(data: Vec<u8>, file_name: &str) -> Response {
     r
 }
 
+#[derive(Clone, Copy)]
 enum Slot {
     Content,
     Template,
@@ -416,12 +446,11 @@ fn get_slot(
     if let Err(e) = require_cloud_type(&w, ct) {
         return e;
     }
-    if delete {
-        if let Some(c) = caller {
-            if let Err(e) = require_system(c) {
-                return e;
-            }
-        }
+    if delete
+        && let Some(c) = caller
+        && let Err(e) = require_system(c)
+    {
+        return e;
     }
     let Some(c) = w.palette.cloud_types.get_mut(ct) else {
         return not_found_msg(format!("Cloud type '{ct}' not found"));
@@ -442,54 +471,6 @@ fn get_slot(
             "Cloud type '{ct}' has no '{key}' content; upload it first"
         )),
     }
-}
-
-async fn put_content(
-    State(shared): State<Arc<Shared>>,
-    axum::Extension(caller): axum::Extension<Caller>,
-    Path((ct, component)): Path<(String, String)>,
-    mp: Result<Multipart, axum::extract::multipart::MultipartRejection>,
-) -> Response {
-    put_slot(shared, caller, ct, Slot::Content, component, mp).await
-}
-
-async fn get_content(
-    State(shared): State<Arc<Shared>>,
-    Path((ct, component)): Path<(String, String)>,
-) -> Response {
-    get_slot(&shared, &ct, Slot::Content, &component, false, None)
-}
-
-async fn delete_content(
-    State(shared): State<Arc<Shared>>,
-    axum::Extension(caller): axum::Extension<Caller>,
-    Path((ct, component)): Path<(String, String)>,
-) -> Response {
-    get_slot(&shared, &ct, Slot::Content, &component, true, Some(&caller))
-}
-
-async fn put_template(
-    State(shared): State<Arc<Shared>>,
-    axum::Extension(caller): axum::Extension<Caller>,
-    Path((ct, template)): Path<(String, String)>,
-    mp: Result<Multipart, axum::extract::multipart::MultipartRejection>,
-) -> Response {
-    put_slot(shared, caller, ct, Slot::Template, template, mp).await
-}
-
-async fn get_template(
-    State(shared): State<Arc<Shared>>,
-    Path((ct, template)): Path<(String, String)>,
-) -> Response {
-    get_slot(&shared, &ct, Slot::Template, &template, false, None)
-}
-
-async fn delete_template(
-    State(shared): State<Arc<Shared>>,
-    axum::Extension(caller): axum::Extension<Caller>,
-    Path((ct, template)): Path<(String, String)>,
-) -> Response {
-    get_slot(&shared, &ct, Slot::Template, &template, true, Some(&caller))
 }
 
 async fn get_keys(State(shared): State<Arc<Shared>>, Path(ct): Path<String>) -> Response {

@@ -21,6 +21,9 @@ use crate::prism::world::Ref;
 use crate::state::Shared;
 use crate::util::{hex_uid, now_rfc3339};
 
+/// Keeps a typo (replicas: 100000) from flooding the emulated inventory.
+const MAX_POOL_SIZE: u64 = 200;
+
 /// Where and how a pool's VMs are created (from its NutanixMachineTemplate).
 #[derive(Clone, Debug)]
 pub(crate) struct MachineSpec {
@@ -171,36 +174,37 @@ pub(crate) fn machine_prefix(cluster: &str, pool: &Pool) -> String {
 pub(super) fn routes() -> Router<Arc<Shared>> {
     Router::new()
         .route("/v1/spectroclusters/validate/name", get(validate_name))
-        .route("/v1/spectroclusters/cloudTypes/{ct}", post(create))
-        .route("/v1/spectroclusters/cloudTypes/{ct}/validate", post(validate))
+        .route("/v1/spectroclusters/cloudTypes/{cloudType}", post(create))
+        .route("/v1/spectroclusters/cloudTypes/{cloudType}/validate", post(validate))
         .route("/v1/spectroclusters/{uid}", get(get_one).delete(delete))
         .route("/v1/spectroclusters/{uid}/status", get(status))
         .route("/v1/spectroclusters/{uid}/assets/kubeconfig", get(kubeconfig))
         .route("/v1/spectroclusters/{uid}/assets/kubeconfigclient", get(kubeconfig_client))
         .route("/v1/spectroclusters/{uid}/assets/adminKubeconfig", get(admin_kubeconfig))
         .route("/v1/dashboard/spectroclusters/{uid}/overview", get(overview))
-        .route("/v1/cloudconfigs/cloudTypes/{ct}/{config_uid}", get(get_cloud_config))
+        .route("/v1/dashboard/spectroclusters/meta", get(clusters_meta))
+        .route("/v1/cloudconfigs/cloudTypes/{cloudType}/{configUid}", get(get_cloud_config))
         .route(
-            "/v1/cloudconfigs/cloudTypes/{ct}/{config_uid}/clusterConfig",
+            "/v1/cloudconfigs/cloudTypes/{cloudType}/{configUid}/clusterConfig",
             put(put_cluster_config),
         )
         .route(
-            "/v1/cloudconfigs/cloudTypes/{ct}/{config_uid}/machinePools",
+            "/v1/cloudconfigs/cloudTypes/{cloudType}/{configUid}/machinePools",
             post(add_pool),
         )
         .route(
-            "/v1/cloudconfigs/cloudTypes/{ct}/{config_uid}/machinePools/{pool}",
+            "/v1/cloudconfigs/cloudTypes/{cloudType}/{configUid}/machinePools/{machinePoolName}",
             put(update_pool).delete(delete_pool),
         )
         .route(
-            "/v1/cloudconfigs/cloudTypes/{ct}/{config_uid}/machinePools/{pool}/machines",
+            "/v1/cloudconfigs/cloudTypes/{cloudType}/{configUid}/machinePools/{machinePoolName}/machines",
             get(list_machines),
         )
         .route(
-            "/v1/cloudconfigs/cloudTypes/{ct}/{config_uid}/machinePools/{pool}/machines/{machine_uid}",
+            "/v1/cloudconfigs/cloudTypes/{cloudType}/{configUid}/machinePools/{machinePoolName}/machines/{machineUid}",
             get(get_machine),
         )
-        .route("/v1/events/components/{object_kind}/{object_uid}", get(events))
+        .route("/v1/events/components/{objectKind}/{objectUid}", get(events))
 }
 
 fn visible(c: &Cluster, caller: &Caller) -> bool {
@@ -274,9 +278,14 @@ fn parse_pool(
         v => v
             .as_u64()
             .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
-            .ok_or_else(|| format!("pool {name}: spec.replicas must be a whole number, got {v}"))?
-            as u32,
+            .ok_or_else(|| format!("pool {name}: spec.replicas must be a whole number, got {v}"))?,
     };
+    if size > MAX_POOL_SIZE {
+        return Err(format!(
+            "pool {name}: spec.replicas is {size}; the sandbox runs at most {MAX_POOL_SIZE} nodes per pool"
+        ));
+    }
+    let size = size as u32;
     let nmts: Vec<&Value> = docs
         .iter()
         .filter(|d| d["kind"].as_str() == Some("NutanixMachineTemplate"))
@@ -828,6 +837,28 @@ async fn overview(
         },
         "status": status,
     }))
+}
+
+/// `v1SpectroClustersMeta`: per the spec a bare JSON array (no `items` wrapper).
+async fn clusters_meta(
+    State(shared): State<Arc<Shared>>,
+    axum::Extension(caller): axum::Extension<Caller>,
+) -> Response {
+    let w = shared.world();
+    let items: Vec<Value> = w
+        .palette
+        .clusters
+        .iter()
+        .filter(|c| visible(c, &caller))
+        .map(|c| {
+            json!({
+                "metadata": c.meta.to_json(),
+                "spec": {"cloudType": c.cloud_type, "cloudAccountUid": c.account_uid, "clusterType": "PureManage", "tags": c.meta.labels.iter().map(|(k, v)| format!("{k}:{v}")).collect::<Vec<_>>()},
+                "status": {"state": c.state},
+            })
+        })
+        .collect();
+    ok(Value::Array(items))
 }
 
 #[derive(serde::Deserialize)]

@@ -17,6 +17,8 @@ const WORKER_START_SECS: f64 = 30.0;
 const WORKER_STAGGER_SECS: f64 = 3.0;
 /// Machine Pending -> Provisioning (VM created in Prism).
 const MACHINE_PENDING_SECS: f64 = 5.0;
+/// CAPX requeue delay when the target PE is unavailable.
+const PE_RETRY_SECS: f64 = 30.0;
 /// Machine Provisioning -> Running.
 const CP_BOOT_SECS: f64 = 60.0;
 const WORKER_BOOT_SECS: f64 = 45.0;
@@ -309,6 +311,24 @@ pub(crate) fn apply(w: &mut World, ev: Event) {
             }
             let cluster_name = w.palette.clusters[ci].meta.name.clone();
             let spec = w.palette.clusters[ci].pools[pi].spec.clone();
+            let pe_available = w
+                .prism
+                .clusters
+                .get(&spec.pe.0)
+                .is_some_and(|c| c.data.is_available);
+            if !pe_available {
+                // CAPX refuses unavailable PEs and requeues.
+                w.schedule(
+                    PE_RETRY_SECS,
+                    Event::MachineProvision {
+                        cluster: cluster.clone(),
+                        machine,
+                    },
+                );
+                let msg = format!("the PE cluster {} is not available", spec.pe.1);
+                event(w, &cluster, "MachineProvisionFailed", &msg, "Warning");
+                return;
+            }
             let is_cp = w.palette.clusters[ci].pools[pi].is_cp;
             let name = w.palette.clusters[ci].pools[pi].machines[mi].name.clone();
             let (vm, ips) = provision_vm(w, &cluster_name, &spec, &name);

@@ -151,6 +151,7 @@ impl PaletteWorld {
 pub(crate) fn router(shared: Arc<Shared>) -> Router {
     let protected = Router::new()
         .route("/v1/users/info", get(users_info))
+        .route("/v1/users", get(list_users))
         .route("/v1/dashboard/projects/metadata", get(projects_metadata))
         .route("/v1/projects/{uid}", get(get_project))
         .route("/v1/system/users/me", get(system_me))
@@ -532,6 +533,20 @@ async fn users_info(State(shared): State<Arc<Shared>>) -> Response {
         "tenantUid": w.palette.tenant_uid,
         "orgName": w.palette.org_name,
     }))
+}
+
+/// The tenant's users (the SDK's tenant-admin validation lists them).
+async fn list_users(State(shared): State<Arc<Shared>>, Query(q): Query<ListQuery>) -> Response {
+    let w = shared.world();
+    let user = json!({
+        "metadata": {"uid": w.palette.user_uid, "name": shared.creds.palette_email, "labels": {}, "annotations": {}, "creationTimestamp": "2025-06-01T00:00:00Z", "lastModifiedTimestamp": "2025-06-01T00:00:00Z"},
+        "spec": {"emailId": shared.creds.palette_email, "firstName": "Capstan", "lastName": "Admin", "roles": []},
+        "status": {"isActive": true, "isPasswordResetting": false, "lastSignIn": "2025-06-01T00:00:00Z"},
+    });
+    match paged(vec![user], &q) {
+        Ok(v) => ok(v),
+        Err(e) => e,
+    }
 }
 
 #[derive(serde::Deserialize)]

@@ -67,7 +67,15 @@ impl Overlord {
 
 pub(super) fn public_routes() -> Router<Arc<Shared>> {
     // kubectl fetches the manifests without Palette credentials; the URL is the secret.
-    Router::new().route("/v1/pcg/{uid}/services/{service}/manifest", get(manifest))
+    Router::new()
+        .route(
+            "/v1/pcg/{uid}/services/ally/manifest",
+            get(|s: State<Arc<Shared>>, Path(uid): Path<String>| manifest(s, uid, "ally")),
+        )
+        .route(
+            "/v1/pcg/{uid}/services/jet/manifest",
+            get(|s: State<Arc<Shared>>, Path(uid): Path<String>| manifest(s, uid, "jet")),
+        )
 }
 
 pub(super) fn routes() -> Router<Arc<Shared>> {
@@ -77,6 +85,7 @@ pub(super) fn routes() -> Router<Arc<Shared>> {
         .route("/v1/overlords", get(list))
         .route("/v1/overlords/{uid}", get(get_one).delete(delete))
         .route("/v1/overlords/{uid}/metadata", put(put_metadata))
+        .route("/v1/overlords/{uid}/reset", put(reset))
 }
 
 async fn create(
@@ -138,11 +147,9 @@ spec:\n  replicas: 1\n  selector:\n    matchLabels:\n      app: {service}\n  tem
 
 async fn manifest(
     State(shared): State<Arc<Shared>>,
-    Path((uid, service)): Path<(String, String)>,
+    uid: String,
+    service: &'static str,
 ) -> Response {
-    if service != "ally" && service != "jet" {
-        return not_found_msg(format!("Unknown PCG service '{service}'; use ally or jet"));
-    }
     let palette_url = shared.palette_url();
     let mut w = shared.world();
     let Some(o) = w.palette.overlords.iter_mut().find(|o| o.meta.uid == uid) else {
@@ -159,7 +166,7 @@ async fn manifest(
         w.schedule(PCG_BOOT_SECS, Event::PcgRunning(uid.clone()));
     }
     octet_stream(
-        manifest_yaml(&uid, &service, &palette_url).into_bytes(),
+        manifest_yaml(&uid, service, &palette_url).into_bytes(),
         &format!("{service}-manifest.yaml"),
     )
 }
@@ -233,16 +240,15 @@ async fn put_metadata(
     let meta = &v["metadata"];
     let mut w = shared.world();
     let new_name = meta["name"].as_str().map(str::to_owned);
-    if let Some(n) = &new_name {
-        if w.palette
+    if let Some(n) = &new_name
+        && w.palette
             .overlords
             .iter()
             .any(|o| &o.meta.name == n && o.meta.uid != uid)
-        {
-            return conflict(format!(
-                "A private cloud gateway named '{n}' already exists"
-            ));
-        }
+    {
+        return conflict(format!(
+            "A private cloud gateway named '{n}' already exists"
+        ));
     }
     match w
         .palette
@@ -260,6 +266,24 @@ async fn put_metadata(
         }
         None => not_found_msg(format!("Private cloud gateway '{uid}' not found")),
     }
+}
+
+/// Detaches the PCG's resources; the emulated gateway keeps running.
+async fn reset(
+    State(shared): State<Arc<Shared>>,
+    axum::Extension(caller): axum::Extension<Caller>,
+    Path(uid): Path<String>,
+) -> Response {
+    let w = shared.world();
+    if !w
+        .palette
+        .overlords
+        .iter()
+        .any(|o| o.meta.uid == uid && visible(o, &caller))
+    {
+        return not_found_msg(format!("Private cloud gateway '{uid}' not found"));
+    }
+    ok(json!({"msg": format!("Private cloud gateway '{uid}' reset")}))
 }
 
 async fn delete(

@@ -71,6 +71,7 @@ pub(super) fn routes() -> Router<Arc<Shared>> {
     Router::new()
         .route("/v1/clusterprofiles", axum::routing::post(create))
         .route("/v1/clusterprofiles/validate/name", get(validate_name))
+        .route("/v1/dashboard/clusterprofiles/metadata", get(metadata_list))
         .route(
             "/v1/clusterprofiles/{uid}",
             get(get_one).put(update).delete(delete),
@@ -81,7 +82,7 @@ pub(super) fn routes() -> Router<Arc<Shared>> {
             get(list_packs).post(add_pack),
         )
         .route(
-            "/v1/clusterprofiles/{uid}/packs/{pack_name}",
+            "/v1/clusterprofiles/{uid}/packs/{packName}",
             get(get_pack).put(update_pack).delete(delete_pack),
         )
         .route(
@@ -279,6 +280,27 @@ async fn create(
         published: q.publish.unwrap_or(false),
     });
     created(&uid)
+}
+
+/// `{items: [{metadata: {uid, name}, spec: {cloudType, version}}]}` for pickers.
+async fn metadata_list(
+    State(shared): State<Arc<Shared>>,
+    axum::Extension(caller): axum::Extension<Caller>,
+) -> Response {
+    let w = shared.world();
+    let items: Vec<Value> = w
+        .palette
+        .profiles
+        .iter()
+        .filter(|p| visible(p, &caller))
+        .map(|p| {
+            json!({
+                "metadata": {"uid": p.meta.uid, "name": p.meta.name},
+                "spec": {"cloudType": p.cloud_type, "version": p.version},
+            })
+        })
+        .collect();
+    ok(json!({"items": items}))
 }
 
 #[derive(serde::Deserialize)]

@@ -46,9 +46,9 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .route("/tasks/list", post(list_tasks))
         .route("/tasks/{uuid}", get(get_task))
         .route("/categories/list", post(list_category_keys))
-        .route("/categories/{key}/list", post(list_category_values))
-        .route("/categories/{key}", get(get_category_key))
-        .route("/categories/{key}/{value}", get(get_category_value))
+        .route("/categories/{name}/list", post(list_category_values))
+        .route("/categories/{name}", get(get_category_key))
+        .route("/categories/{name}/{value}", get(get_category_value))
         .fallback(api_not_found)
         .layer(middleware::from_fn_with_state(shared.clone(), auth));
     Router::new()
@@ -287,6 +287,9 @@ async fn prism_central(State(shared): State<Arc<Shared>>) -> Response {
                 "vm_name": pc_vm.1,
                 "vm_uuid": pc_vm.0,
                 "power_state": "ON",
+                "num_sockets": 6,
+                "memory_size_bytes": 30064771072u64,
+                "data_disk_size_bytes": 536870912000u64,
                 "nic_list": [{"ip_list": ["10.0.0.11"]}],
                 "cluster_reference": pe0,
             }],
@@ -431,7 +434,8 @@ fn list_table<T: Entity>(
     let mut out = String::with_capacity(64 + length.min(total) * 2048);
     out.push_str("{\"api_version\":\"3.1\",\"metadata\":");
     out.push_str(&meta.to_string());
-    if total > 0 {
+    // Empty lists omit `entities` like real PC, except tasks whose schema requires it.
+    if total > 0 || kind == "task" {
         out.push_str(",\"entities\":[");
         for (n, &i) in idx.iter().skip(offset).take(length).enumerate() {
             if n > 0 {

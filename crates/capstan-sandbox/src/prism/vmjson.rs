@@ -36,10 +36,11 @@ fn reference(out: &mut String, kind: &str, r: &Ref) {
 }
 
 fn disks(out: &mut String, vm: &VmRec) {
-    let base = &vm.uuid[..vm.uuid.len() - 3];
+    // Derived ids stay valid UUIDs: replace the last two hex digits.
+    let base = vm.uuid.get(..34).unwrap_or(&vm.uuid);
     let _ = write!(
         out,
-        "[{{\"uuid\":\"{base}-d0\",\"disk_size_bytes\":{},\"disk_size_mib\":{},\"device_properties\":{{\"device_type\":\"DISK\",\"disk_address\":{{\"adapter_type\":\"SCSI\",\"device_index\":0}}}},\"storage_config\":{{\"storage_container_reference\":{{\"kind\":\"storage_container\",\"uuid\":\"5b4c3d2e-1f0a-4b9c-8d7e-6f5a4b3c2d1e\",\"name\":\"default-container\"}}}}",
+        "[{{\"uuid\":\"{base}d0\",\"disk_size_bytes\":{},\"disk_size_mib\":{},\"device_properties\":{{\"device_type\":\"DISK\",\"disk_address\":{{\"adapter_type\":\"SCSI\",\"device_index\":0}}}},\"storage_config\":{{\"storage_container_reference\":{{\"kind\":\"storage_container\",\"uuid\":\"5b4c3d2e-1f0a-4b9c-8d7e-6f5a4b3c2d1e\",\"name\":\"default-container\"}}}}",
         vm.disk_mib * 1024 * 1024,
         vm.disk_mib
     );
@@ -49,7 +50,7 @@ fn disks(out: &mut String, vm: &VmRec) {
     }
     let _ = write!(
         out,
-        "}},{{\"uuid\":\"{base}-c0\",\"device_properties\":{{\"device_type\":\"CDROM\",\"disk_address\":{{\"adapter_type\":\"IDE\",\"device_index\":0}}}}}}]"
+        "}},{{\"uuid\":\"{base}c0\",\"device_properties\":{{\"device_type\":\"CDROM\",\"disk_address\":{{\"adapter_type\":\"IDE\",\"device_index\":0}}}}}}]"
     );
 }
 

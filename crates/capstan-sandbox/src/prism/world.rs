@@ -428,7 +428,8 @@ impl Entity for VmRec {
         meta["categories"] = Value::Object(cats);
         meta["categories_mapping"] = Value::Object(cats_mapping);
         meta["use_categories_mapping"] = json!(false);
-        let disk_uuid = format!("{}-d0", &self.uuid[..self.uuid.len() - 3]);
+        let base = self.uuid.get(..34).unwrap_or(&self.uuid);
+        let disk_uuid = format!("{base}d0");
         let mut disk = json!({
             "uuid": disk_uuid,
             "disk_size_bytes": self.disk_mib * 1024 * 1024,
@@ -440,7 +441,7 @@ impl Entity for VmRec {
             disk["data_source_reference"] = reference("image", img);
         }
         let cdrom = json!({
-            "uuid": format!("{}-c0", &self.uuid[..self.uuid.len() - 3]),
+            "uuid": format!("{base}c0"),
             "device_properties": {"device_type": "CDROM", "disk_address": {"adapter_type": "IDE", "device_index": 0}},
         });
         let nics_status: Vec<Value> = self
