@@ -31,7 +31,10 @@ impl Endpoint {
     /// Prism Central, 443 for Palette). A missing scheme means `https`. A trailing slash
     /// or path is dropped: the clients add their own API base paths.
     pub fn parse(input: &str, default_port: u16) -> Result<Self, EndpointError> {
-        let trimmed = input.trim().trim_end_matches('/');
+        // Only whitespace is trimmed here: trailing slashes and paths are dropped by taking
+        // just scheme, host and port from the parsed URL (trimming "/" first would turn
+        // "https://" into the host name "https").
+        let trimmed = input.trim();
         if trimmed.is_empty() {
             return Err(EndpointError::Empty);
         }

@@ -38,6 +38,7 @@ pub async fn check(target: &ActiveTarget) -> (ServiceHealth, ServiceHealth) {
                     "Palette",
                     tls.clone(),
                     "/v1/users/info",
+                    palette_identity,
                     move |r| r.header("ApiKey", key.expose()),
                 )
                 .await
@@ -49,6 +50,7 @@ pub async fn check(target: &ActiveTarget) -> (ServiceHealth, ServiceHealth) {
                     "Prism Central",
                     tls.clone(),
                     "/api/nutanix/v3/users/me",
+                    prism_identity,
                     move |r| r.basic_auth(&user, Some(password.expose())),
                 )
                 .await
@@ -81,7 +83,31 @@ pub async fn check(target: &ActiveTarget) -> (ServiceHealth, ServiceHealth) {
     }
 }
 
-async fn probe<F>(base: &str, service: &str, tls: TlsPolicy, path: &str, auth: F) -> ServiceHealth
+/// `GET /v1/users/info` → `{userUid, tenantUid, orgName}`.
+fn palette_identity(body: &serde_json::Value) -> Option<String> {
+    body.get("orgName")
+        .and_then(|v| v.as_str())
+        .filter(|s| !s.is_empty())
+        .map(|org| format!("tenant {org}"))
+}
+
+/// `GET /users/me` → a user intent response; the name is in `status.name` or `spec.resources.username`.
+fn prism_identity(body: &serde_json::Value) -> Option<String> {
+    body.pointer("/status/name")
+        .or_else(|| body.pointer("/spec/resources/username"))
+        .and_then(|v| v.as_str())
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+}
+
+async fn probe<F>(
+    base: &str,
+    service: &str,
+    tls: TlsPolicy,
+    path: &str,
+    identity: fn(&serde_json::Value) -> Option<String>,
+    auth: F,
+) -> ServiceHealth
 where
     F: Fn(reqwest::RequestBuilder) -> reqwest::RequestBuilder,
 {
@@ -108,20 +134,27 @@ where
         .await;
     let latency_ms = Some(started.elapsed().as_millis().min(u32::MAX as u128) as u32);
     match outcome {
-        Ok(resp) if resp.status.is_success() => ServiceHealth {
-            state: if resp.attempts > 1 {
-                HealthState::Degraded
-            } else {
-                HealthState::Ok
-            },
-            message: Some(if resp.attempts > 1 {
-                format!("{service} answered after {} attempts", resp.attempts)
-            } else {
-                format!("Connected to {service}")
-            }),
-            error_code: None,
-            latency_ms,
-        },
+        Ok(resp) if resp.status.is_success() => {
+            let body: Option<serde_json::Value> = serde_json::from_slice(&resp.body).ok();
+            let connected = match body.as_ref().and_then(identity) {
+                Some(who) => format!("Connected to {service} as {who}"),
+                None => format!("Connected to {service}"),
+            };
+            ServiceHealth {
+                state: if resp.attempts > 1 {
+                    HealthState::Degraded
+                } else {
+                    HealthState::Ok
+                },
+                message: Some(if resp.attempts > 1 {
+                    format!("{connected} (it answered after {} attempts)", resp.attempts)
+                } else {
+                    connected
+                }),
+                error_code: None,
+                latency_ms,
+            }
+        }
         Ok(resp) => {
             let status = resp.status.as_u16();
             let (code, message) = match status {

@@ -121,6 +121,20 @@ async fn starting_activates_the_sandbox_and_both_services_are_healthy() {
     assert_eq!(status["palette"]["state"], "ok", "{status}");
     assert_eq!(status["prism"]["state"], "ok", "{status}");
     assert!(status["checkedAt"].is_string());
+    assert!(
+        status["prism"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("as admin"),
+        "{status}"
+    );
+    assert!(
+        status["palette"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("tenant"),
+        "{status}"
+    );
 
     let emitted: Vec<_> = events.0.lock().iter().map(|(n, _)| *n).collect();
     assert!(emitted.contains(&"capstan://status"), "{emitted:?}");

@@ -1,6 +1,7 @@
 //! The HTTP client both API clients wrap: one reqwest client per endpoint, plus the retry
 //! loop and error classification.
 
+use std::fmt;
 use std::time::{Duration, Instant, SystemTime};
 
 use bytes::Bytes;
@@ -11,7 +12,7 @@ use crate::retry::{Idempotency, RetryPolicy, is_retryable_status, parse_retry_af
 use crate::tls::{TlsPolicy, client_config};
 
 /// Settings for one endpoint's client.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct HttpConfig {
     pub tls: TlsPolicy,
     /// Explicit proxy URL (`http://proxy:3128`). `None` keeps the environment's
@@ -43,6 +44,35 @@ impl Default for HttpConfig {
             label: "endpoint".to_owned(),
             probe_on_tls_failure: true,
         }
+    }
+}
+
+impl fmt::Debug for HttpConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HttpConfig")
+            .field("tls", &self.tls)
+            .field("proxy", &self.proxy.as_deref().map(redact_userinfo))
+            .field("no_proxy", &self.no_proxy)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("request_timeout", &self.request_timeout)
+            .field("retry", &self.retry)
+            .field("user_agent", &self.user_agent)
+            .field("label", &self.label)
+            .field("probe_on_tls_failure", &self.probe_on_tls_failure)
+            .finish()
+    }
+}
+
+/// `http://user:pass@proxy:3128` → `http://***@proxy:3128`: proxy URLs may carry
+/// credentials, which must not reach logs or error texts.
+pub fn redact_userinfo(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let authority_end = rest.find('/').unwrap_or(rest.len());
+    match rest[..authority_end].rfind('@') {
+        Some(at) => format!("{scheme}://***@{}", &rest[at + 1..]),
+        None => url.to_owned(),
     }
 }
 
@@ -90,7 +120,11 @@ impl HttpClient {
             // from the environment on the explicit proxy.
             let proxy = reqwest::Proxy::all(url)
                 .map_err(|e| TransportError::Proxy {
-                    reason: format!("\"{url}\" is not a usable proxy URL ({e})"),
+                    reason: format!(
+                        "\"{}\" is not a usable proxy URL ({})",
+                        redact_userinfo(url),
+                        crate::error::chain_text(&e)
+                    ),
                 })?
                 .no_proxy(reqwest::NoProxy::from_env());
             builder = builder.proxy(proxy);
@@ -261,4 +295,23 @@ pub fn redacted(url: &reqwest::Url) -> String {
         .map(|seg| if seg.len() > 40 { "***" } else { seg })
         .collect();
     format!("{}{}", url_host(url), path.join("/"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn proxy_credentials_never_show() {
+        assert_eq!(
+            redact_userinfo("http://bob:s3cret@proxy:3128/x"),
+            "http://***@proxy:3128/x"
+        );
+        assert_eq!(redact_userinfo("http://proxy:3128"), "http://proxy:3128");
+        let cfg = HttpConfig {
+            proxy: Some("http://bob:s3cret@proxy:3128".into()),
+            ..HttpConfig::default()
+        };
+        assert!(!format!("{cfg:?}").contains("s3cret"));
+    }
 }
