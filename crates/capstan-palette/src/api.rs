@@ -146,15 +146,10 @@ impl PaletteClient {
         file_name: &str,
         content: Bytes,
     ) -> Result<(), PaletteError> {
-        let body = Body::File {
-            field: "fileName",
-            file_name: file_name.to_owned(),
-            content,
-        };
-        self.call_empty(
-            Method::PUT,
+        self.put_file(
             &format!("/v1/clouds/cloudTypes/{}/logo", seg(ct)),
-            body,
+            file_name,
+            content,
         )
         .await
     }
@@ -163,6 +158,27 @@ impl PaletteClient {
     pub async fn cloud_type_logo(&self, ct: &str) -> Result<Bytes, PaletteError> {
         self.call_bytes(&format!("/v1/clouds/cloudTypes/{}/logo", seg(ct)))
             .await
+    }
+
+    /// Palette's uploads are one multipart part in the form field `fileName`.
+    async fn put_file(
+        &self,
+        path: &str,
+        file_name: &str,
+        content: Bytes,
+    ) -> Result<(), PaletteError> {
+        let body = Body::File {
+            field: "fileName",
+            file_name: file_name.to_owned(),
+            content,
+        };
+        self.call_empty(Method::PUT, path, body).await
+    }
+
+    /// Content and template read-backs are `{"yaml": "..."}`.
+    async fn get_yaml(&self, path: &str) -> Result<String, PaletteError> {
+        let r: ContentResponse = self.get_json(path).await?;
+        Ok(r.yaml)
     }
 
     fn component_path(ct: &str, component: CloudTypeComponent) -> String {
@@ -189,12 +205,7 @@ impl PaletteClient {
         file_name: &str,
         yaml: impl Into<Bytes>,
     ) -> Result<(), PaletteError> {
-        let body = Body::File {
-            field: "fileName",
-            file_name: file_name.to_owned(),
-            content: yaml.into(),
-        };
-        self.call_empty(Method::PUT, &Self::component_path(ct, component), body)
+        self.put_file(&Self::component_path(ct, component), file_name, yaml.into())
             .await
     }
 
@@ -204,8 +215,7 @@ impl PaletteClient {
         ct: &str,
         component: CloudTypeComponent,
     ) -> Result<String, PaletteError> {
-        let r: ContentResponse = self.get_json(&Self::component_path(ct, component)).await?;
-        Ok(r.yaml)
+        self.get_yaml(&Self::component_path(ct, component)).await
     }
 
     /// `DELETE .../content/{component}`
@@ -230,12 +240,7 @@ impl PaletteClient {
         file_name: &str,
         yaml: impl Into<Bytes>,
     ) -> Result<(), PaletteError> {
-        let body = Body::File {
-            field: "fileName",
-            file_name: file_name.to_owned(),
-            content: yaml.into(),
-        };
-        self.call_empty(Method::PUT, &Self::template_path(ct, template), body)
+        self.put_file(&Self::template_path(ct, template), file_name, yaml.into())
             .await
     }
 
@@ -245,8 +250,7 @@ impl PaletteClient {
         ct: &str,
         template: CloudTypeTemplate,
     ) -> Result<String, PaletteError> {
-        let r: ContentResponse = self.get_json(&Self::template_path(ct, template)).await?;
-        Ok(r.yaml)
+        self.get_yaml(&Self::template_path(ct, template)).await
     }
 
     /// `DELETE .../content/templates/{template}`
@@ -994,6 +998,17 @@ pub fn set_replicas(yaml: &str, replicas: u32) -> (String, usize) {
     (out.join("\n"), changed)
 }
 
+/// The create/validate body for a custom-cloud cluster, with the spec-required
+/// `spec.cloudType` filled from the path's cloud type when the caller left it empty.
+fn cluster_body(ct: &str, entity: &SpectroCustomClusterEntity) -> Result<Body, PaletteError> {
+    if !entity.spec.cloud_type.is_empty() {
+        return PaletteClient::json(entity);
+    }
+    let mut filled = entity.clone();
+    filled.spec.cloud_type = ct.to_owned();
+    PaletteClient::json(&filled)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1019,15 +1034,4 @@ mod tests {
         assert_eq!(decode_kubeconfig(b64.as_bytes()), plain);
         assert_eq!(decode_kubeconfig(b"not-a-kubeconfig"), "not-a-kubeconfig");
     }
-}
-
-/// The create/validate body for a custom-cloud cluster, with the spec-required
-/// `spec.cloudType` filled from the path's cloud type when the caller left it empty.
-fn cluster_body(ct: &str, entity: &SpectroCustomClusterEntity) -> Result<Body, PaletteError> {
-    if !entity.spec.cloud_type.is_empty() {
-        return PaletteClient::json(entity);
-    }
-    let mut filled = entity.clone();
-    filled.spec.cloud_type = ct.to_owned();
-    PaletteClient::json(&filled)
 }
