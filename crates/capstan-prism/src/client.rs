@@ -336,6 +336,12 @@ impl PrismClient {
         self.get_json("prism_central").await
     }
 
+    /// `GET /versions`: the API versions this Prism Central serves (kept as JSON: the shape
+    /// differs between releases and the app only displays it).
+    pub async fn versions(&self) -> Result<serde_json::Value, PrismError> {
+        self.get_json("versions").await
+    }
+
     /// Tells Prism Central from a Prism Element: the `X-Ntnx-Env` header when present,
     /// then `GET /prism_central` (404 on PE).
     pub async fn detect_product(&self) -> Result<ProductInfo, PrismError> {
