@@ -19,124 +19,10 @@ use capstan_palette::{
     SpectroCustomClusterEntity, SpectroCustomClusterEntitySpec, StringMap,
 };
 use capstan_prism::{Fiql, NameMatch, PrismAuth, PrismClient, PrismConfig};
-use capstan_sandbox::{Exchange, Sandbox, SandboxConfig};
+use capstan_sandbox::{Exchange, Sandbox, SandboxConfig, samples};
 use serde_json::Value;
 
 const CLOUD_TYPE: &str = "nutanix";
-
-/// Cluster-level YAML sent at create time (the palette client test's, endpoint filled in):
-/// the pool names match `CP_POOL` / `WORKER_POOL` below.
-const CLUSTER_VALUES: &str = r#"apiVersion: v1
-kind: Secret
-metadata:
-  name: ${CLUSTER_NAME}
-stringData:
-  credentials: |
-    [{"type": "basic_auth", "data": {"prismCentral": {"username": "${NUTANIX_USER}", "password": "${NUTANIX_PASSWORD}"}}}]
----
-apiVersion: infrastructure.cluster.x-k8s.io/v1beta1
-kind: NutanixCluster
-metadata:
-  name: ${CLUSTER_NAME}
-spec:
-  controlPlaneEndpoint:
-    host: 10.64.3.240
-    port: 6443
-  prismCentral:
-    address: ${NUTANIX_ENDPOINT}
-    port: ${NUTANIX_PORT}
-    insecure: ${NUTANIX_INSECURE}
-    credentialRef:
-      kind: Secret
-      name: ${CLUSTER_NAME}
----
-apiVersion: cluster.x-k8s.io/v1beta1
-kind: Cluster
-metadata:
-  name: ${CLUSTER_NAME}
-spec:
-  controlPlaneRef:
-    kind: KubeadmControlPlane
-    name: cp-pool
-  infrastructureRef:
-    kind: NutanixCluster
-    name: ${CLUSTER_NAME}
-"#;
-
-const CP_POOL: &str = r#"apiVersion: controlplane.cluster.x-k8s.io/v1beta1
-kind: KubeadmControlPlane
-metadata:
-  name: cp-pool
-spec:
-  replicas: 1
-  version: v1.30.5
-  machineTemplate:
-    infrastructureRef:
-      kind: NutanixMachineTemplate
-      name: ${CLUSTER_NAME}-cp-0
----
-apiVersion: infrastructure.cluster.x-k8s.io/v1beta1
-kind: NutanixMachineTemplate
-metadata:
-  name: ${CLUSTER_NAME}-cp-0
-spec:
-  template:
-    spec:
-      bootType: legacy
-      vcpuSockets: 2
-      vcpusPerSocket: 1
-      memorySize: 4Gi
-      systemDiskSize: 40Gi
-      cluster:
-        type: name
-        name: pe-cluster-01
-      image:
-        type: name
-        name: capx-ubuntu-2204-kube-v1.30.5
-      subnet:
-        - type: name
-          name: pe-cluster-01-vlan110
-"#;
-
-const WORKER_POOL: &str = r#"apiVersion: cluster.x-k8s.io/v1beta1
-kind: MachineDeployment
-metadata:
-  name: worker-pool
-spec:
-  replicas: 1
-  template:
-    spec:
-      version: v1.30.5
-      infrastructureRef:
-        kind: NutanixMachineTemplate
-        name: worker-pool-resource
----
-apiVersion: bootstrap.cluster.x-k8s.io/v1beta1
-kind: KubeadmConfigTemplate
-metadata:
-  name: worker-pool-resource
----
-apiVersion: infrastructure.cluster.x-k8s.io/v1beta1
-kind: NutanixMachineTemplate
-metadata:
-  name: worker-pool-resource
-spec:
-  template:
-    spec:
-      vcpuSockets: 2
-      vcpusPerSocket: 2
-      memorySize: 8Gi
-      systemDiskSize: 60Gi
-      cluster:
-        type: name
-        name: pe-cluster-01
-      image:
-        type: name
-        name: capx-ubuntu-2204-kube-v1.30.5
-      subnet:
-        - type: name
-          name: pe-cluster-01-vlan110
-"#;
 
 /// The sandbox keeps parsed JSON bodies plus both content types, so a multipart upload is
 /// checked as form data (content type and presence) and a JSON body against its schema.
@@ -358,11 +244,11 @@ fn cluster_entity(name: &str, account: &str, profile: &str) -> SpectroCustomClus
         spec: SpectroCustomClusterEntitySpec {
             cloud_account_uid: account.into(),
             cloud_config: CustomClusterConfigValues {
-                values: CLUSTER_VALUES.to_owned(),
+                values: samples::cluster_values("10.64.3.240"),
             },
             machine_pool_config: vec![
-                CustomMachinePoolConfigEntity::from_yaml(CP_POOL),
-                CustomMachinePoolConfigEntity::from_yaml(WORKER_POOL),
+                CustomMachinePoolConfigEntity::from_yaml(samples::CP_POOL),
+                CustomMachinePoolConfigEntity::from_yaml(samples::WORKER_POOL),
             ],
             profiles: vec![SpectroClusterProfileEntity {
                 uid: profile.into(),
@@ -654,9 +540,13 @@ async fn palette_scenario(sb: &Sandbox) {
         .await
         .expect("cloud config");
     assert_eq!(cfg.spec.machine_pool_config.len(), 2);
-    key.update_cluster_config(CLOUD_TYPE, &config_uid, CLUSTER_VALUES)
-        .await
-        .expect("cluster config update");
+    key.update_cluster_config(
+        CLOUD_TYPE,
+        &config_uid,
+        &samples::cluster_values("10.64.3.240"),
+    )
+    .await
+    .expect("cluster config update");
     key.scale_machine_pool(CLOUD_TYPE, &config_uid, "worker-pool", 2)
         .await
         .expect("scale");
@@ -672,7 +562,7 @@ async fn palette_scenario(sb: &Sandbox) {
     key.machine(CLOUD_TYPE, &config_uid, "worker-pool", &machine)
         .await
         .expect("machine");
-    let extra = WORKER_POOL.replace("worker-pool", "gpu-pool");
+    let extra = samples::WORKER_POOL.replace("worker-pool", "gpu-pool");
     key.add_machine_pool(
         CLOUD_TYPE,
         &config_uid,

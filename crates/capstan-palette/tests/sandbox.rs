@@ -5,119 +5,7 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use capstan_palette::*;
-use capstan_sandbox::{FaultKind, FaultRule, FaultService, Sandbox, SandboxConfig};
-
-const CLUSTER_TEMPLATE: &str = r#"apiVersion: v1
-kind: Secret
-metadata:
-  name: ${CLUSTER_NAME}
-stringData:
-  credentials: |
-    [{"type": "basic_auth", "data": {"prismCentral": {"username": "${NUTANIX_USER}", "password": "${NUTANIX_PASSWORD}"}}}]
----
-apiVersion: infrastructure.cluster.x-k8s.io/v1beta1
-kind: NutanixCluster
-metadata:
-  name: ${CLUSTER_NAME}
-spec:
-  controlPlaneEndpoint:
-    host: ${CONTROL_PLANE_ENDPOINT_IP}
-    port: 6443
-  prismCentral:
-    address: ${NUTANIX_ENDPOINT}
-    port: ${NUTANIX_PORT}
-    insecure: ${NUTANIX_INSECURE}
-    credentialRef:
-      kind: Secret
-      name: ${CLUSTER_NAME}
----
-apiVersion: cluster.x-k8s.io/v1beta1
-kind: Cluster
-metadata:
-  name: ${CLUSTER_NAME}
-spec:
-  controlPlaneRef:
-    kind: KubeadmControlPlane
-    name: cp-pool
-  infrastructureRef:
-    kind: NutanixCluster
-    name: ${CLUSTER_NAME}
-"#;
-
-const CP_POOL: &str = r#"apiVersion: controlplane.cluster.x-k8s.io/v1beta1
-kind: KubeadmControlPlane
-metadata:
-  name: cp-pool
-spec:
-  replicas: 1
-  version: v1.30.5
-  machineTemplate:
-    infrastructureRef:
-      kind: NutanixMachineTemplate
-      name: ${CLUSTER_NAME}-cp-0
----
-apiVersion: infrastructure.cluster.x-k8s.io/v1beta1
-kind: NutanixMachineTemplate
-metadata:
-  name: ${CLUSTER_NAME}-cp-0
-spec:
-  template:
-    spec:
-      bootType: legacy
-      vcpuSockets: 2
-      vcpusPerSocket: 1
-      memorySize: 4Gi
-      systemDiskSize: 40Gi
-      cluster:
-        type: name
-        name: pe-cluster-01
-      image:
-        type: name
-        name: capx-ubuntu-2204-kube-v1.30.5
-      subnet:
-        - type: name
-          name: pe-cluster-01-vlan110
-"#;
-
-const WORKER_POOL: &str = r#"apiVersion: cluster.x-k8s.io/v1beta1
-kind: MachineDeployment
-metadata:
-  name: worker-pool
-spec:
-  replicas: 1
-  template:
-    spec:
-      version: v1.30.5
-      infrastructureRef:
-        kind: NutanixMachineTemplate
-        name: worker-pool-resource
----
-apiVersion: bootstrap.cluster.x-k8s.io/v1beta1
-kind: KubeadmConfigTemplate
-metadata:
-  name: worker-pool-resource
----
-apiVersion: infrastructure.cluster.x-k8s.io/v1beta1
-kind: NutanixMachineTemplate
-metadata:
-  name: worker-pool-resource
-spec:
-  template:
-    spec:
-      vcpuSockets: 2
-      vcpusPerSocket: 2
-      memorySize: 8Gi
-      systemDiskSize: 60Gi
-      cluster:
-        type: name
-        name: pe-cluster-01
-      image:
-        type: name
-        name: capx-ubuntu-2204-kube-v1.30.5
-      subnet:
-        - type: name
-          name: pe-cluster-01-vlan110
-"#;
+use capstan_sandbox::{FaultKind, FaultRule, FaultService, Sandbox, SandboxConfig, samples};
 
 async fn sandbox() -> Sandbox {
     capstan_sandbox::start(SandboxConfig {
@@ -207,9 +95,15 @@ async fn register_nutanix(sys: &PaletteClient) {
     };
     sys.register_cloud_type(&entity).await.expect("register");
     for (t, yaml) in [
-        (CloudTypeTemplate::ClusterTemplate, CLUSTER_TEMPLATE),
-        (CloudTypeTemplate::ControlPlanePoolTemplate, CP_POOL),
-        (CloudTypeTemplate::WorkerPoolTemplate, WORKER_POOL),
+        (
+            CloudTypeTemplate::ClusterTemplate,
+            samples::CLUSTER_TEMPLATE,
+        ),
+        (
+            CloudTypeTemplate::ControlPlanePoolTemplate,
+            samples::CP_POOL,
+        ),
+        (CloudTypeTemplate::WorkerPoolTemplate, samples::WORKER_POOL),
     ] {
         sys.upload_cloud_type_template("nutanix", t, "t.yaml", Bytes::from_static(yaml.as_bytes()))
             .await
@@ -309,11 +203,11 @@ fn cluster_entity(name: &str, account: &str, profile: &str) -> SpectroCustomClus
             cloud_type: String::new(),
             cloud_account_uid: account.into(),
             cloud_config: CustomClusterConfigValues {
-                values: CLUSTER_TEMPLATE.replace("${CONTROL_PLANE_ENDPOINT_IP}", "10.64.3.240"),
+                values: samples::cluster_values("10.64.3.240"),
             },
             machine_pool_config: vec![
-                CustomMachinePoolConfigEntity::from_yaml(CP_POOL),
-                CustomMachinePoolConfigEntity::from_yaml(WORKER_POOL),
+                CustomMachinePoolConfigEntity::from_yaml(samples::CP_POOL),
+                CustomMachinePoolConfigEntity::from_yaml(samples::WORKER_POOL),
             ],
             profiles: vec![SpectroClusterProfileEntity {
                 uid: profile.into(),
@@ -371,7 +265,7 @@ async fn the_five_steps_and_day_two_with_faults() {
         sys.cloud_type_template("nutanix", CloudTypeTemplate::ControlPlanePoolTemplate)
             .await
             .expect("read back"),
-        CP_POOL
+        samples::CP_POOL
     );
     assert_eq!(
         key.cloud_account_keys("nutanix").await.expect("keys").len(),
@@ -854,11 +748,11 @@ async fn updates_pools_force_delete_and_cleanup() {
     })
     .await;
     // Cluster YAML edit, and a second worker pool added then removed.
-    let values = CLUSTER_TEMPLATE.replace("${CONTROL_PLANE_ENDPOINT_IP}", "10.64.3.240");
+    let values = samples::CLUSTER_TEMPLATE.replace("${CONTROL_PLANE_ENDPOINT_IP}", "10.64.3.240");
     key.update_cluster_config("nutanix", &config_uid, &values)
         .await
         .expect("cluster config");
-    let extra = WORKER_POOL.replace("worker-pool", "gpu-pool");
+    let extra = samples::WORKER_POOL.replace("worker-pool", "gpu-pool");
     key.add_machine_pool(
         "nutanix",
         &config_uid,

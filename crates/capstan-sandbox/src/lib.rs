@@ -36,6 +36,7 @@ mod faults;
 mod palette;
 mod prism;
 mod record;
+pub mod samples;
 mod server;
 mod state;
 mod tls;
