@@ -83,7 +83,11 @@ layer_ui() {
 }
 
 layer_e2e() {
-  build_app
+  # Same package selection and features as the rust layer's test build, so the desktop
+  # binary comes out of that build instead of a second one (`-p capstan` alone would unify
+  # dependency features differently and recompile much of the tree).
+  say "building the desktop app (debug, frontend embedded)"
+  (cd "$REPO_ROOT" && cargo build --workspace --tests --bins --features capstan/custom-protocol)
   "$REPO_ROOT/scripts/e2e.sh"
 }
 
