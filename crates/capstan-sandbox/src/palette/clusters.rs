@@ -1000,6 +1000,33 @@ fn find_by_config<'a>(
         .ok_or_else(|| not_found_msg(format!("Cloud config '{config_uid}' not found")))
 }
 
+/// The cluster a cloud-config path names, as `(uid, account uid, name)`: what the config
+/// and pool handlers need to find it again and to fill its macros.
+fn config_owner(
+    w: &World,
+    ct: &str,
+    config_uid: &str,
+    caller: &Caller,
+) -> Result<(String, String, String), Response> {
+    find_by_config(w, ct, config_uid, caller).map(|c| {
+        (
+            c.meta.uid.clone(),
+            c.account_uid.clone(),
+            c.meta.name.clone(),
+        )
+    })
+}
+
+const POOL_YAML_REQUIRED: &str = "cloudConfig.values is required (the pool YAML)";
+
+/// A YAML document the request must carry at `pointer`, not blank.
+fn required_yaml<'a>(v: &'a Value, pointer: &str, message: &str) -> Result<&'a str, Response> {
+    v.pointer(pointer)
+        .and_then(Value::as_str)
+        .filter(|s| !s.trim().is_empty())
+        .ok_or_else(|| bad_request(message))
+}
+
 fn pool_json(p: &Pool) -> Value {
     json!({
         "name": p.name,
@@ -1055,19 +1082,17 @@ async fn put_cluster_config(
         Err(e) => return e,
     };
     let mut w = shared.world();
-    let (uid, account_uid, name) = match find_by_config(&w, &ct, &config_uid, &caller) {
-        Ok(c) => (
-            c.meta.uid.clone(),
-            c.account_uid.clone(),
-            c.meta.name.clone(),
-        ),
+    let (uid, account_uid, name) = match config_owner(&w, &ct, &config_uid, &caller) {
+        Ok(owner) => owner,
         Err(e) => return e,
     };
-    let Some(values) = v["clusterConfig"]["values"]
-        .as_str()
-        .filter(|s| !s.trim().is_empty())
-    else {
-        return bad_request("clusterConfig.values is required");
+    let values = match required_yaml(
+        &v,
+        "/clusterConfig/values",
+        "clusterConfig.values is required",
+    ) {
+        Ok(t) => t,
+        Err(e) => return e,
     };
     let vars = macro_vars(&w, &account_uid, &name);
     if let Err(e) = parse_cluster_values(values, &vars) {
@@ -1091,19 +1116,13 @@ async fn add_pool(
         Err(e) => return e,
     };
     let mut w = shared.world();
-    let (uid, account_uid, name) = match find_by_config(&w, &ct, &config_uid, &caller) {
-        Ok(c) => (
-            c.meta.uid.clone(),
-            c.account_uid.clone(),
-            c.meta.name.clone(),
-        ),
+    let (uid, account_uid, name) = match config_owner(&w, &ct, &config_uid, &caller) {
+        Ok(owner) => owner,
         Err(e) => return e,
     };
-    let Some(text) = v["cloudConfig"]["values"]
-        .as_str()
-        .filter(|s| !s.trim().is_empty())
-    else {
-        return bad_request("cloudConfig.values is required (the pool YAML)");
+    let text = match required_yaml(&v, "/cloudConfig/values", POOL_YAML_REQUIRED) {
+        Ok(t) => t,
+        Err(e) => return e,
     };
     let vars = macro_vars(&w, &account_uid, &name);
     let parsed = match parse_pool(&w, text, &vars) {
@@ -1145,19 +1164,13 @@ async fn update_pool(
         Err(e) => return e,
     };
     let mut w = shared.world();
-    let (uid, account_uid, name) = match find_by_config(&w, &ct, &config_uid, &caller) {
-        Ok(c) => (
-            c.meta.uid.clone(),
-            c.account_uid.clone(),
-            c.meta.name.clone(),
-        ),
+    let (uid, account_uid, name) = match config_owner(&w, &ct, &config_uid, &caller) {
+        Ok(owner) => owner,
         Err(e) => return e,
     };
-    let Some(text) = v["cloudConfig"]["values"]
-        .as_str()
-        .filter(|s| !s.trim().is_empty())
-    else {
-        return bad_request("cloudConfig.values is required (the pool YAML)");
+    let text = match required_yaml(&v, "/cloudConfig/values", POOL_YAML_REQUIRED) {
+        Ok(t) => t,
+        Err(e) => return e,
     };
     let vars = macro_vars(&w, &account_uid, &name);
     let parsed = match parse_pool(&w, text, &vars) {
