@@ -2,7 +2,8 @@
 # README command 2: install what is missing, then run every test layer:
 #   rust      cargo fmt --check, clippy -D warnings, all Rust tests (nextest)
 #   frontend  tsc --noEmit, eslint, vitest (mocked Backend)
-#   ui        Playwright in Debian Chromium against the built frontend, IPC mocked
+#   ui        Playwright in Debian Chromium: the built frontend with IPC mocked, and the
+#             bridge build against the real engine + sandbox (capstan-bridge)
 #   e2e       the real desktop app under Xvfb, driven through tauri-driver + WebKitWebDriver
 #   deb       release .deb bundle: unpacked, checked, installed binary started under Xvfb
 # Each layer prints a summary line; a layer that cannot run fails. Exit status is non-zero if
@@ -76,8 +77,12 @@ layer_frontend() {
 }
 
 layer_ui() {
+  # capstan-bridge comes out of the same build as the rust and e2e layers (same package
+  # selection and features, so nothing is compiled twice).
+  (cd "$REPO_ROOT" && cargo build --workspace --tests --bins --features capstan/custom-protocol)
   cd "$REPO_ROOT/ui"
   npm run --silent build:e2e
+  npm run --silent build:bridge
   cd "$REPO_ROOT/tests/ui"
   npx playwright test
 }

@@ -69,6 +69,7 @@ pub fn run() {
                 activity: activity.clone(),
                 sandbox: sandbox_config_from_env(),
                 version: env!("CARGO_PKG_VERSION").to_owned(),
+                auto_sync: std::env::var_os("CAPSTAN_NO_AUTO_SYNC").is_none(),
             };
             let engine = Engine::new(config, events);
             app.manage(engine.clone());

@@ -62,6 +62,31 @@ pub async fn dispatch(engine: &Engine, command: &str, payload: Value) -> Result<
             })
             .await
         }
+        CacheSummaryGet::NAME => {
+            run::<CacheSummaryGet, _>(payload, async |_: Empty| engine.cache_summary().await).await
+        }
+        CacheRebuild::NAME => {
+            run::<CacheRebuild, _>(payload, async |_: Empty| engine.cache_rebuild().await).await
+        }
+        SyncStart::NAME => run::<SyncStart, _>(payload, async |req| engine.sync_start(req)).await,
+        SyncCancel::NAME => {
+            run::<SyncCancel, _>(payload, async |_: Empty| Ok(engine.sync_cancel())).await
+        }
+        TopologyGet::NAME => {
+            run::<TopologyGet, _>(payload, async |req| engine.topology(req).await).await
+        }
+        TopologySearch::NAME => {
+            run::<TopologySearch, _>(payload, async |req| engine.topology_search(req).await).await
+        }
+        InventoryList::NAME => {
+            run::<InventoryList, _>(payload, async |q| engine.inventory_list(q).await).await
+        }
+        InventoryGet::NAME => {
+            run::<InventoryGet, _>(payload, async |req| engine.inventory_get(req).await).await
+        }
+        ClustersList::NAME => {
+            run::<ClustersList, _>(payload, async |_: Empty| engine.clusters().await).await
+        }
         other => Err(IpcError::new(
             ErrorCode::UnknownCommand,
             format!(

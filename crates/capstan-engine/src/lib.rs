@@ -4,9 +4,11 @@
 //! [`Engine::dispatch`] and forwards every event the engine emits through its [`EventSink`]
 //! to the web view. Tests drive the same `dispatch` directly.
 
+mod clients;
 mod dispatch;
 mod environments;
 mod health;
+mod inventory;
 pub mod logging;
 pub mod paths;
 mod settings;
@@ -39,6 +41,9 @@ pub struct EngineConfig {
     /// Sandbox knobs for the embedded emulator (tests shorten time, pick plain HTTP, ...).
     pub sandbox: capstan_sandbox::SandboxConfig,
     pub version: String,
+    /// Sync the inventory in the background after an environment is activated (the app
+    /// paints from the cache first, then refreshes). Tests that drive syncs turn it off.
+    pub auto_sync: bool,
 }
 
 pub struct Engine {
@@ -55,6 +60,8 @@ struct Inner {
     status: RwLock<Status>,
     /// Serialises health checks so a burst of "check now" clicks runs one check at a time.
     check_lock: tokio::sync::Mutex<()>,
+    cache: Arc<inventory::Cache>,
+    auto_sync: bool,
 }
 
 impl Engine {
@@ -68,8 +75,11 @@ impl Engine {
             prism: capstan_ipc::types::ServiceHealth::unknown(),
             checked_at: None,
         };
+        let cache = Arc::new(inventory::Cache::open(&config.paths.data_dir));
         Self {
             inner: Arc::new(Inner {
+                cache,
+                auto_sync: config.auto_sync,
                 paths: config.paths,
                 activity: config.activity,
                 version: config.version,
@@ -153,13 +163,151 @@ impl Engine {
     async fn activate(&self, id: &str) -> Result<Status, capstan_ipc::IpcError> {
         let summary = self.inner.environments.activate(id).await?;
         self.inner.settings.set_active_environment(id);
+        if let Err(e) = self
+            .inner
+            .cache
+            .register_environment(
+                &summary.id,
+                &summary.name,
+                &self.inner.environments.active_target(),
+            )
+            .await
+        {
+            tracing::warn!(
+                code = e.code.as_str(),
+                "the cache could not record environment {id}: {}",
+                e.message
+            );
+        }
         let mut status = self.status();
         status.environment = summary;
         status.palette = capstan_ipc::types::ServiceHealth::unknown();
         status.prism = capstan_ipc::types::ServiceHealth::unknown();
         status.checked_at = None;
         self.set_status(status);
-        Ok(self.refresh_status().await)
+        let status = self.refresh_status().await;
+        if self.inner.auto_sync {
+            // Views paint from the cache at once; this refreshes it behind them.
+            if let Err(e) = self.sync_start(capstan_ipc::inventory::SyncStartRequest {
+                mode: capstan_ipc::inventory::SyncModeDto::Incremental,
+                kinds: None,
+            }) {
+                tracing::info!(
+                    code = e.code.as_str(),
+                    "background sync not started: {}",
+                    e.message
+                );
+            }
+        }
+        Ok(status)
+    }
+
+    // ---- cache, sync and topology ----------------------------------------------------------
+
+    fn cache(&self) -> &Arc<inventory::Cache> {
+        &self.inner.cache
+    }
+
+    /// Starts an inventory sync of the active environment (or reports the one running).
+    pub fn sync_start(
+        &self,
+        request: capstan_ipc::inventory::SyncStartRequest,
+    ) -> Result<capstan_ipc::inventory::SyncStarted, capstan_ipc::IpcError> {
+        if let Some(running) = self.cache().running_sync() {
+            return Ok(capstan_ipc::inventory::SyncStarted {
+                run_id: running.run_id,
+                started: false,
+            });
+        }
+        let clients = clients::for_target(&self.inner.environments.active_target())?;
+        let options = capstan_inventory::SyncOptions {
+            kinds: request
+                .kinds
+                .unwrap_or_default()
+                .into_iter()
+                .map(inventory::store_kind)
+                .collect(),
+            mode: match request.mode {
+                capstan_ipc::inventory::SyncModeDto::Full => capstan_inventory::SyncMode::Full,
+                capstan_ipc::inventory::SyncModeDto::Incremental => {
+                    capstan_inventory::SyncMode::Incremental
+                }
+            },
+            ..capstan_inventory::SyncOptions::default()
+        };
+        let engine = self.clone();
+        let emit: Arc<dyn Fn(&capstan_ipc::inventory::SyncEvent) + Send + Sync> =
+            Arc::new(move |event| engine.emit::<capstan_ipc::events::SyncProgressed>(event));
+        let env = self.inner.environments.active_id();
+        Ok(self.cache().start_sync(&env, clients, options, emit))
+    }
+
+    pub fn sync_cancel(&self) -> capstan_ipc::inventory::SyncCancelled {
+        self.cache().cancel_sync()
+    }
+
+    pub async fn cache_summary(
+        &self,
+    ) -> Result<capstan_ipc::inventory::CacheSummary, capstan_ipc::IpcError> {
+        self.cache()
+            .summary(&self.inner.environments.active_id())
+            .await
+    }
+
+    pub async fn cache_rebuild(
+        &self,
+    ) -> Result<capstan_ipc::inventory::CacheSummary, capstan_ipc::IpcError> {
+        self.cache().rebuild().await?;
+        let summary = self.status().environment;
+        let target = self.inner.environments.active_target();
+        self.cache()
+            .register_environment(&summary.id, &summary.name, &target)
+            .await?;
+        self.cache_summary().await
+    }
+
+    pub async fn topology(
+        &self,
+        request: capstan_ipc::inventory::TopologyRequest,
+    ) -> Result<capstan_ipc::inventory::TopologyView, capstan_ipc::IpcError> {
+        self.cache()
+            .topology(&self.inner.environments.active_id(), request)
+            .await
+    }
+
+    pub async fn topology_search(
+        &self,
+        request: capstan_ipc::inventory::TopologySearchRequest,
+    ) -> Result<capstan_ipc::inventory::TopologySearchResult, capstan_ipc::IpcError> {
+        self.cache()
+            .search(&self.inner.environments.active_id(), request)
+            .await
+    }
+
+    pub async fn inventory_list(
+        &self,
+        query: capstan_ipc::inventory::InventoryQuery,
+    ) -> Result<capstan_ipc::inventory::InventoryPage, capstan_ipc::IpcError> {
+        self.cache()
+            .list(&self.inner.environments.active_id(), query)
+            .await
+    }
+
+    pub async fn inventory_get(
+        &self,
+        request: capstan_ipc::inventory::InventoryGetRequest,
+    ) -> Result<capstan_ipc::inventory::InventoryItem, capstan_ipc::IpcError> {
+        self.cache()
+            .get(&self.inner.environments.active_id(), request)
+            .await
+    }
+
+    pub async fn clusters(
+        &self,
+    ) -> Result<capstan_ipc::inventory::ClusterList, capstan_ipc::IpcError> {
+        self.cache()
+            .clusters(&self.inner.environments.active_id())
+            .await
     }
 
     async fn refresh_status(&self) -> Status {

@@ -27,6 +27,7 @@ fn engine(home: &std::path::Path) -> (Engine, Arc<Collect>) {
             ..Default::default()
         },
         version: "0.0.0-test".into(),
+        auto_sync: false,
     };
     (Engine::new(config, events.clone()), events)
 }

@@ -32,115 +32,10 @@ use serde_json::{Value, json};
 /// The category CAPX puts on every VM of a cluster.
 pub const CLUSTER_CATEGORY: &str = "KubernetesClusterName";
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum NodeKind {
-    Palette,
-    Project,
-    Pcg,
-    PrismCentral,
-    PrismElement,
-    Cluster,
-    Pool,
-    VmGroup,
-    Vm,
-    Subnet,
-    Image,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Status {
-    Ok,
-    Unknown,
-    Pending,
-    Warn,
-    Error,
-}
-
-impl Status {
-    /// The more alarming of two statuses (error > warn > pending > unknown > ok).
-    pub fn worst(self, other: Status) -> Status {
-        self.max(other)
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum EdgeKind {
-    Contains,
-    Manages,
-    Deploys,
-    RunsOn,
-    BootsFrom,
-    Attached,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct NodeCounts {
-    pub vms: u64,
-    pub powered_on: u64,
-    pub powered_off: u64,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct NodeLink {
-    pub label: String,
-    pub url: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct TopologyNode {
-    pub id: String,
-    pub kind: NodeKind,
-    pub label: String,
-    pub status: Status,
-    pub parent: Option<String>,
-    /// Inspector fields (camelCase keys).
-    pub detail: BTreeMap<String, Value>,
-    pub counts: Option<NodeCounts>,
-    pub links: Vec<NodeLink>,
-    /// Groups only: whether the VMs inside are left out of this graph.
-    pub collapsed: bool,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct TopologyEdge {
-    pub from: String,
-    pub to: String,
-    pub kind: EdgeKind,
-    /// Aggregated edges (a group to a subnet): how many VMs it stands for.
-    pub count: Option<u64>,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct TopologyGraph {
-    pub nodes: Vec<TopologyNode>,
-    pub edges: Vec<TopologyEdge>,
-}
-
-impl TopologyGraph {
-    pub fn node(&self, id: &str) -> Option<&TopologyNode> {
-        self.nodes.iter().find(|n| n.id == id)
-    }
-
-    pub fn children<'a>(&'a self, id: &'a str) -> impl Iterator<Item = &'a TopologyNode> + 'a {
-        self.nodes
-            .iter()
-            .filter(move |n| n.parent.as_deref() == Some(id))
-    }
-
-    pub fn has_edge(&self, from: &str, to: &str, kind: EdgeKind) -> bool {
-        self.edges
-            .iter()
-            .any(|e| e.from == from && e.to == to && e.kind == kind)
-    }
-}
+pub use capstan_ipc::inventory::{
+    EdgeKind, NodeCounts, NodeKind, NodeLink, NodeStatus as Status, SearchHit, TopologyEdge,
+    TopologyGraph, TopologyNode,
+};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
@@ -158,16 +53,6 @@ impl Default for TopologyOptions {
             inline_limit: 25,
         }
     }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct SearchHit {
-    pub node_id: String,
-    pub kind: NodeKind,
-    pub label: String,
-    /// The group to expand so the node appears (`None` when it is already in the graph).
-    pub expand: Option<String>,
 }
 
 // ---- ids ------------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 //! This is the one place commands are declared; the backend dispatcher and the generated
 //! TypeScript `Commands` map both come from it.
 
+use crate::inventory::*;
 use crate::types::*;
 use serde::{Serialize, de::DeserializeOwned};
 
@@ -49,4 +50,24 @@ commands! {
     ActivityList = "activity_list": ActivityQuery => ActivityPage;
     SettingsGet = "settings_get": Empty => Settings;
     SettingsUpdate = "settings_update": Settings => Settings;
+
+    /// What the local cache holds for the active environment, how fresh, and any sync running.
+    CacheSummaryGet = "cache_summary": Empty => CacheSummary;
+    /// Deletes and recreates the cache database (the escape hatch for a damaged file).
+    CacheRebuild = "cache_rebuild": Empty => CacheSummary;
+    /// Starts an inventory sync of the active environment in the background; progress comes
+    /// as `capstan://sync` events.
+    SyncStart = "sync_start": SyncStartRequest => SyncStarted;
+    /// Cancels the running sync; the cache keeps what it had and the next sync resumes.
+    SyncCancel = "sync_cancel": Empty => SyncCancelled;
+    /// The topology graph drawn from the cache, with the given groups expanded.
+    TopologyGet = "topology_get": TopologyRequest => TopologyView;
+    /// Finds nodes (VMs inside collapsed groups included) by name, IP or id.
+    TopologySearch = "topology_search": TopologySearchRequest => TopologySearchResult;
+    /// One page of cached objects of a kind, searched, filtered and sorted.
+    InventoryList = "inventory_list": InventoryQuery => InventoryPage;
+    /// One cached object with its raw API record.
+    InventoryGet = "inventory_get": InventoryGetRequest => InventoryItem;
+    /// Kubernetes clusters (Palette's and those found in Prism Central).
+    ClustersList = "clusters_list": Empty => ClusterList;
 }

@@ -1,5 +1,6 @@
 //! Backend → UI events. The name is what the UI subscribes to; the payload type is fixed.
 
+use crate::inventory::SyncEvent;
 use crate::types::{ActivityEvent, Status};
 
 pub trait Event {
@@ -23,4 +24,6 @@ events! {
     ActivityRecorded = "capstan://activity" => ActivityEvent;
     /// The active environment or its health changed.
     StatusChanged = "capstan://status" => Status;
+    /// Inventory sync progress; `completed` means the cache changed and views should reload.
+    SyncProgressed = "capstan://sync" => SyncEvent;
 }

@@ -2,7 +2,7 @@
 //!
 //! Everything that crosses the boundary is declared here and nowhere else:
 //! - [`commands`]: every command, with its request and response type, in one table;
-//! - [`types`]: the DTOs those commands and events carry;
+//! - [`types`]: the DTOs those commands and events carry ([`inventory`]: cache, sync, topology);
 //! - [`events`]: backend → UI push events;
 //! - [`error`]: the `{code, message, details?}` envelope every failure becomes.
 //!
@@ -13,6 +13,7 @@
 pub mod commands;
 pub mod error;
 pub mod events;
+pub mod inventory;
 pub mod types;
 pub mod typescript;
 

@@ -20,6 +20,7 @@ pub fn generate(dir: &Path) -> std::io::Result<()> {
     <crate::IpcError as ts_rs::TS>::export_all(&cfg).map_err(std::io::Error::other)?;
     <crate::types::ActivityEvent as ts_rs::TS>::export_all(&cfg).map_err(std::io::Error::other)?;
     <crate::types::Status as ts_rs::TS>::export_all(&cfg).map_err(std::io::Error::other)?;
+    <crate::inventory::SyncEvent as ts_rs::TS>::export_all(&cfg).map_err(std::io::Error::other)?;
     std::fs::write(dir.join("index.ts"), index_ts(dir)?)?;
     Ok(())
 }

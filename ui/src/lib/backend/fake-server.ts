@@ -14,6 +14,7 @@ import type {
   Settings,
   Status,
 } from "../bindings";
+import { FakeInventory, type FakeInventoryOptions } from "./fake-inventory";
 
 /**
  * An in-memory stand-in for the Rust command dispatcher, with realistic data. Both the vitest
@@ -61,6 +62,8 @@ export interface FakeServerOptions {
   now?: () => Date;
   /** How many seeded activity events to start with. */
   seedActivity?: number;
+  /** The inventory estate and cache (populated by default; `start: "empty"` for never synced). */
+  inventory?: Omit<FakeInventoryOptions, "now" | "onEvent">;
 }
 
 function healthy(message: string, latencyMs: number): ServiceHealth {
@@ -87,8 +90,12 @@ export class FakeServer {
   appInfo: AppInfo = APP_INFO;
   logFile = `${APP_INFO.logDir}/capstan.2026-11-21.log`;
   activity: ActivityEvent[] = [];
+  /** Cache, sync and topology commands. */
+  readonly inventory: FakeInventory;
   /** Commands that fail with the given envelope until cleared. */
   readonly failures = new Map<CommandName, IpcError>();
+  /** Per-test replacements for a command's handler (see `override`). */
+  private readonly overrides = new Map<CommandName, (request: unknown) => unknown>();
   /** Every command received, oldest first. */
   readonly calls: Array<{ cmd: CommandName; request: unknown }> = [];
 
@@ -100,6 +107,11 @@ export class FakeServer {
   constructor(options: FakeServerOptions = {}) {
     this.onEvent = options.onEvent;
     this.now = options.now ?? (() => new Date());
+    this.inventory = new FakeInventory({
+      ...options.inventory,
+      now: this.now,
+      onEvent: (event) => this.emitEvent("capstan://sync", event),
+    });
     // Seeded history ends "now", so ages and clock times look like a real session.
     const start = this.now().getTime();
     this.status = this.healthFor(SANDBOX_ENV, new Date(start - 40_000).toISOString());
@@ -131,6 +143,21 @@ export class FakeServer {
     else this.failures.clear();
   }
 
+  /** Answers `cmd` with `handler` instead of the built-in behaviour until `restore(cmd)`. */
+  override<K extends CommandName>(cmd: K, handler: Handler<K>): void {
+    this.overrides.set(cmd, handler as (request: unknown) => unknown);
+  }
+
+  restore(cmd?: CommandName): void {
+    if (cmd) this.overrides.delete(cmd);
+    else this.overrides.clear();
+  }
+
+  /** Emits any event, as the backend would. */
+  emitEvent<E extends EventName>(event: E, payload: Events[E]): void {
+    this.onEvent?.(event, payload);
+  }
+
   /** Records an activity event and emits it, as the backend's log layer does. */
   pushActivity(partial: Partial<ActivityEvent> & Pick<ActivityEvent, "message">): ActivityEvent {
     const event: ActivityEvent = {
@@ -156,7 +183,7 @@ export class FakeServer {
     this.calls.push({ cmd, request });
     const failure = this.failures.get(cmd);
     if (failure) throw structuredClone(failure);
-    const handler = this.handlers[cmd] as Handler<K> | undefined;
+    const handler = (this.overrides.get(cmd) ?? this.handlers[cmd]) as Handler<K> | undefined;
     if (!handler) {
       throw { code: "unknown_command", message: `The backend has no command named "${String(cmd)}".` } satisfies IpcError;
     }
@@ -234,5 +261,14 @@ export class FakeServer {
       this.settings = { ...settings };
       return this.settings;
     },
+    cache_summary: () => this.inventory.cacheSummary(),
+    cache_rebuild: () => this.inventory.rebuild(),
+    sync_start: (request) => this.inventory.syncStart(request),
+    sync_cancel: () => this.inventory.syncCancel(),
+    topology_get: (request) => this.inventory.topology(request),
+    topology_search: (request) => this.inventory.search(request),
+    inventory_list: (query) => this.inventory.list(query),
+    inventory_get: (request) => this.inventory.get(request),
+    clusters_list: () => this.inventory.clusters(),
   };
 }

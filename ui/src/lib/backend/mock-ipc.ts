@@ -6,7 +6,7 @@
 import { mockIPC, mockWindows } from "@tauri-apps/api/mocks";
 import { emit } from "@tauri-apps/api/event";
 import type { ActivityEvent, CommandName, Commands, EventName, Events, IpcError, Status } from "../bindings";
-import { FakeServer } from "./fake-server";
+import { FakeServer, type FakeServerOptions } from "./fake-server";
 
 export interface CapstanMockControl {
   server: FakeServer;
@@ -26,6 +26,8 @@ export interface CapstanMockControl {
 export interface CapstanMockInit {
   failures?: Partial<Record<CommandName, IpcError>>;
   delayMs?: number;
+  /** The inventory estate and cache, e.g. `{ start: "empty" }` or `{ vms: 25000 }`. */
+  inventory?: FakeServerOptions["inventory"];
 }
 
 declare global {
@@ -36,15 +38,16 @@ declare global {
 }
 
 let delayMs = 0;
+const init = window.__CAPSTAN_MOCK_INIT__;
 
 const server = new FakeServer({
   onEvent: <E extends EventName>(event: E, payload: Events[E]) => {
     // Goes through the mocked event plugin, so `listen` in TauriBackend receives it.
     void emit(event, payload);
   },
+  inventory: init?.inventory,
 });
 
-const init = window.__CAPSTAN_MOCK_INIT__;
 for (const [cmd, error] of Object.entries(init?.failures ?? {})) {
   if (error) server.fail(cmd as CommandName, error);
 }

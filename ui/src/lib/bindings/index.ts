@@ -5,27 +5,74 @@ export type { ActivityEvent } from "./ActivityEvent";
 export type { ActivityPage } from "./ActivityPage";
 export type { ActivityQuery } from "./ActivityQuery";
 export type { AppInfo } from "./AppInfo";
+export type { CacheSummary } from "./CacheSummary";
+export type { ClusterList } from "./ClusterList";
+export type { ClusterRow } from "./ClusterRow";
+export type { EdgeKind } from "./EdgeKind";
 export type { Empty } from "./Empty";
+export type { EntityKind } from "./EntityKind";
 export type { EnvironmentKind } from "./EnvironmentKind";
 export type { EnvironmentList } from "./EnvironmentList";
 export type { EnvironmentSummary } from "./EnvironmentSummary";
 export type { ErrorCode } from "./ErrorCode";
+export type { Freshness } from "./Freshness";
 export type { HealthState } from "./HealthState";
+export type { InventoryGetRequest } from "./InventoryGetRequest";
+export type { InventoryItem } from "./InventoryItem";
+export type { InventoryPage } from "./InventoryPage";
+export type { InventoryQuery } from "./InventoryQuery";
+export type { InventoryRow } from "./InventoryRow";
+export type { InventorySort } from "./InventorySort";
 export type { IpcError } from "./IpcError";
+export type { KindCacheSummary } from "./KindCacheSummary";
+export type { KindSyncStatus } from "./KindSyncStatus";
 export type { LogLevel } from "./LogLevel";
+export type { NodeCounts } from "./NodeCounts";
+export type { NodeKind } from "./NodeKind";
+export type { NodeLink } from "./NodeLink";
+export type { NodeStatus } from "./NodeStatus";
+export type { SearchHit } from "./SearchHit";
 export type { ServiceHealth } from "./ServiceHealth";
 export type { Settings } from "./Settings";
 export type { Status } from "./Status";
+export type { SyncCancelled } from "./SyncCancelled";
+export type { SyncEvent } from "./SyncEvent";
+export type { SyncEventPhase } from "./SyncEventPhase";
+export type { SyncFailure } from "./SyncFailure";
+export type { SyncModeDto } from "./SyncModeDto";
+export type { SyncStartRequest } from "./SyncStartRequest";
+export type { SyncStarted } from "./SyncStarted";
 export type { ThemePreference } from "./ThemePreference";
+export type { TopologyEdge } from "./TopologyEdge";
+export type { TopologyGraph } from "./TopologyGraph";
+export type { TopologyNode } from "./TopologyNode";
+export type { TopologyRequest } from "./TopologyRequest";
+export type { TopologySearchRequest } from "./TopologySearchRequest";
+export type { TopologySearchResult } from "./TopologySearchResult";
+export type { TopologyView } from "./TopologyView";
 import type { ActivateEnvironmentRequest } from "./ActivateEnvironmentRequest";
 import type { ActivityEvent } from "./ActivityEvent";
 import type { ActivityPage } from "./ActivityPage";
 import type { ActivityQuery } from "./ActivityQuery";
 import type { AppInfo } from "./AppInfo";
+import type { CacheSummary } from "./CacheSummary";
+import type { ClusterList } from "./ClusterList";
 import type { Empty } from "./Empty";
 import type { EnvironmentList } from "./EnvironmentList";
+import type { InventoryGetRequest } from "./InventoryGetRequest";
+import type { InventoryItem } from "./InventoryItem";
+import type { InventoryPage } from "./InventoryPage";
+import type { InventoryQuery } from "./InventoryQuery";
 import type { Settings } from "./Settings";
 import type { Status } from "./Status";
+import type { SyncCancelled } from "./SyncCancelled";
+import type { SyncEvent } from "./SyncEvent";
+import type { SyncStartRequest } from "./SyncStartRequest";
+import type { SyncStarted } from "./SyncStarted";
+import type { TopologyRequest } from "./TopologyRequest";
+import type { TopologySearchRequest } from "./TopologySearchRequest";
+import type { TopologySearchResult } from "./TopologySearchResult";
+import type { TopologyView } from "./TopologyView";
 
 /** Every command: its request and response type. */
 export type Commands = {
@@ -37,6 +84,15 @@ export type Commands = {
   activity_list: { request: ActivityQuery; response: ActivityPage };
   settings_get: { request: Empty; response: Settings };
   settings_update: { request: Settings; response: Settings };
+  cache_summary: { request: Empty; response: CacheSummary };
+  cache_rebuild: { request: Empty; response: CacheSummary };
+  sync_start: { request: SyncStartRequest; response: SyncStarted };
+  sync_cancel: { request: Empty; response: SyncCancelled };
+  topology_get: { request: TopologyRequest; response: TopologyView };
+  topology_search: { request: TopologySearchRequest; response: TopologySearchResult };
+  inventory_list: { request: InventoryQuery; response: InventoryPage };
+  inventory_get: { request: InventoryGetRequest; response: InventoryItem };
+  clusters_list: { request: Empty; response: ClusterList };
 };
 
 export type CommandName = keyof Commands;
@@ -51,12 +107,22 @@ export const COMMAND_NAMES = [
   "activity_list",
   "settings_get",
   "settings_update",
+  "cache_summary",
+  "cache_rebuild",
+  "sync_start",
+  "sync_cancel",
+  "topology_get",
+  "topology_search",
+  "inventory_list",
+  "inventory_get",
+  "clusters_list",
 ] as const satisfies readonly CommandName[];
 
 /** Every backend → UI event: its payload type. */
 export type Events = {
   "capstan://activity": ActivityEvent;
   "capstan://status": Status;
+  "capstan://sync": SyncEvent;
 };
 
 export type EventName = keyof Events;
