@@ -70,6 +70,8 @@ pub fn run() {
                 sandbox: sandbox_config_from_env(),
                 version: env!("CARGO_PKG_VERSION").to_owned(),
                 auto_sync: std::env::var_os("CAPSTAN_NO_AUTO_SYNC").is_none(),
+                // CAPSTAN_SECRET_STORE, the remembered choice, or the OS keyring.
+                secret_store: None,
             };
             let engine = Engine::new(config, events);
             app.manage(engine.clone());

@@ -108,6 +108,7 @@ async fn main() {
             sandbox,
             version: env!("CARGO_PKG_VERSION").to_owned(),
             auto_sync: !args.no_auto_sync,
+            secret_store: None,
         },
         Arc::new(BroadcastEvents(events.clone())),
     );

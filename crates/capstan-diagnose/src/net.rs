@@ -14,7 +14,7 @@ use rustls::pki_types::ServerName;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use crate::model::{CertificateData, Recorder, Step, StepData, StepKind};
+use crate::model::{Recorder, Step, StepData, StepKind, certificate_data};
 
 /// Time limits for one diagnosis.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -580,7 +580,7 @@ pub(crate) fn explain_tls(
         String::new()
     };
     let with_cert = |s: Step| match cert {
-        Some(c) => s.data(StepData::Certificate(CertificateData::from(c))),
+        Some(c) => s.data(StepData::Certificate(certificate_data(c))),
         None => s,
     };
 
@@ -972,7 +972,7 @@ pub(crate) async fn transport_steps(
                             cert.not_after,
                             cert.sha256_colons()
                         ))
-                        .data(StepData::Certificate((&cert).into()));
+                        .data(StepData::Certificate(certificate_data(&cert)));
                 }
                 rec.push(step);
             }

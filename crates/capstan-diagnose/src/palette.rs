@@ -396,6 +396,7 @@ async fn projects_step(client: &PaletteClient, wanted: Option<&str>) -> Step {
             });
             let data = StepData::Projects {
                 names: names.clone(),
+                uids: pairs.iter().map(|(_, u)| u.clone()).collect(),
                 selected: selected.clone(),
             };
             if names.is_empty() {

@@ -1,77 +1,49 @@
-//! Palette and Prism Central clients for the active environment.
+//! Palette and Prism Central clients for a [`Connection`].
 
-use capstan_http::{HttpConfig, TlsPolicy};
 use capstan_ipc::{ErrorCode, IpcError};
-use capstan_palette::{PaletteAuth, PaletteClient, PaletteConfig};
-use capstan_prism::{PrismAuth, PrismClient, PrismConfig};
+use capstan_palette::{PaletteClient, PaletteConfig, Scope};
+use capstan_prism::{PrismClient, PrismConfig};
 
-use crate::environments::ActiveTarget;
+use crate::connection::Connection;
 
 pub(crate) struct Clients {
     pub prism: PrismClient,
     pub palette: Option<PaletteClient>,
 }
 
-/// Builds the clients, or says why it cannot (sandbox stopped, no credentials yet).
-pub(crate) fn for_target(target: &ActiveTarget) -> Result<Clients, IpcError> {
-    match target {
-        ActiveTarget::Sandbox {
-            palette_url,
-            prism_url,
-            prism_user,
-            prism_password,
-            palette_api_key,
-            certificate_sha256,
-        } => {
-            // The sandbox's self-signed certificate is pinned by fingerprint, never ignored.
-            let tls = match certificate_sha256 {
-                Some(fp) => TlsPolicy::Pinned {
-                    sha256_hex: fp.clone(),
-                },
-                None => TlsPolicy::System,
-            };
-            let http = |label: &str| HttpConfig {
-                tls: tls.clone(),
-                no_proxy: true,
-                label: label.to_owned(),
-                ..HttpConfig::default()
-            };
-            let prism = PrismClient::new(PrismConfig {
-                http: http("prism-central"),
-                ..PrismConfig::new(
-                    prism_url.clone(),
-                    PrismAuth::Basic {
-                        username: prism_user.clone(),
-                        password: prism_password.clone(),
-                    },
-                )
-            })
-            .map_err(|e| client_error("Prism Central", &e.to_string()))?;
-            let palette = PaletteClient::new(PaletteConfig {
-                http: http("palette"),
-                ..PaletteConfig::new(
-                    palette_url.clone(),
-                    PaletteAuth::ApiKey(palette_api_key.clone()),
-                )
-            })
-            .map_err(|e| client_error("Palette", &e.to_string()))?;
-            Ok(Clients {
-                prism,
-                palette: Some(palette),
-            })
-        }
-        ActiveTarget::SandboxStopped => Err(IpcError::new(
-            ErrorCode::Unavailable,
-            "The sandbox is not running. Activate it again from the environment menu, then sync.",
-        )),
-        ActiveTarget::Real { name, .. } => Err(IpcError::new(
+/// Builds the clients, or says why it cannot (no Prism Central credentials yet). Palette is
+/// optional: without its key the sync covers Prism Central only.
+pub(crate) fn for_connection(conn: &Connection) -> Result<Clients, IpcError> {
+    let prism_auth = conn.prism.auth.clone().ok_or_else(|| {
+        IpcError::new(
             ErrorCode::Unauthorized,
             format!(
-                "No credentials are saved for \"{name}\" yet. Open Setup to add them and test the connection; \
-                 the cached data stays available meanwhile."
+                "No Prism Central credentials are saved for \"{}\". Open Setup to add them and test the connection; \
+                 the cached data stays available meanwhile.",
+                conn.environment_name
             ),
-        )),
-    }
+        )
+    })?;
+    let prism = PrismClient::new(PrismConfig {
+        http: conn.prism.http("prism-central"),
+        ..PrismConfig::new(conn.prism.address.clone(), prism_auth)
+    })
+    .map_err(|e| client_error("Prism Central", &e.to_string()))?;
+    let palette = match &conn.palette.auth {
+        Some(auth) if !conn.palette.address.is_empty() => Some(
+            PaletteClient::new(PaletteConfig {
+                http: conn.palette.http("palette"),
+                scope: conn
+                    .palette_project_uid
+                    .clone()
+                    .map_or(Scope::Tenant, Scope::Project),
+                ..PaletteConfig::new(conn.palette.address.clone(), auth.clone())
+            })
+            .map_err(|e| client_error("Palette", &e.to_string()))?,
+        ),
+        _ => None,
+    };
+    Ok(Clients { prism, palette })
 }
 
 fn client_error(service: &str, message: &str) -> IpcError {

@@ -68,7 +68,9 @@ pub async fn dispatch(engine: &Engine, command: &str, payload: Value) -> Result<
         CacheRebuild::NAME => {
             run::<CacheRebuild, _>(payload, async |_: Empty| engine.cache_rebuild().await).await
         }
-        SyncStart::NAME => run::<SyncStart, _>(payload, async |req| engine.sync_start(req)).await,
+        SyncStart::NAME => {
+            run::<SyncStart, _>(payload, async |req| engine.sync_start(req).await).await
+        }
         SyncCancel::NAME => {
             run::<SyncCancel, _>(payload, async |_: Empty| Ok(engine.sync_cancel())).await
         }
@@ -86,6 +88,45 @@ pub async fn dispatch(engine: &Engine, command: &str, payload: Value) -> Result<
         }
         ClustersList::NAME => {
             run::<ClustersList, _>(payload, async |_: Empty| engine.clusters().await).await
+        }
+        EnvironmentGet::NAME => {
+            run::<EnvironmentGet, _>(
+                payload,
+                async |req: capstan_ipc::setup::EnvironmentIdRequest| {
+                    engine.environment_get(&req.id).await
+                },
+            )
+            .await
+        }
+        EnvironmentSave::NAME => {
+            run::<EnvironmentSave, _>(payload, async |req| engine.environment_save(req).await).await
+        }
+        EnvironmentDelete::NAME => {
+            run::<EnvironmentDelete, _>(
+                payload,
+                async |req: capstan_ipc::setup::EnvironmentIdRequest| {
+                    engine.environment_delete(&req.id).await
+                },
+            )
+            .await
+        }
+        ConnectionTest::NAME => {
+            run::<ConnectionTest, _>(payload, async |req| engine.connection_test(req).await).await
+        }
+        SecretStoreStatusGet::NAME => {
+            run::<SecretStoreStatusGet, _>(payload, async |_: Empty| {
+                Ok(engine.secret_store_status().await)
+            })
+            .await
+        }
+        SecretStoreUnlock::NAME => {
+            run::<SecretStoreUnlock, _>(
+                payload,
+                async |req: capstan_ipc::setup::UnlockSecretFileRequest| {
+                    engine.secret_store_unlock(req.passphrase).await
+                },
+            )
+            .await
         }
         other => Err(IpcError::new(
             ErrorCode::UnknownCommand,

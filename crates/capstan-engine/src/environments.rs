@@ -3,11 +3,10 @@
 //! are never held here (they come from the keyring when a check needs them).
 
 use capstan_common::Secret;
+use capstan_ipc::setup::EnvironmentConfig;
 use capstan_ipc::types::{EnvironmentKind, EnvironmentList, EnvironmentSummary};
 use capstan_ipc::{ErrorCode, IpcError};
 use parking_lot::RwLock;
-
-use crate::settings::RealEnvironment;
 
 pub const SANDBOX_ID: &str = "sandbox";
 const SANDBOX_NAME: &str = "Local sandbox";
@@ -17,7 +16,8 @@ pub struct Environments {
     sandbox: tokio::sync::Mutex<Option<capstan_sandbox::Sandbox>>,
     /// Endpoints of the running sandbox, readable without awaiting the mutex above.
     sandbox_endpoints: RwLock<Option<SandboxEndpoints>>,
-    real: Vec<RealEnvironment>,
+    /// Real environments, as saved in the cache database (secrets are in the secret store).
+    real: RwLock<Vec<EnvironmentConfig>>,
     active: RwLock<String>,
 }
 
@@ -45,17 +45,14 @@ pub enum ActiveTarget {
     },
     /// The sandbox was not started (or failed to start).
     SandboxStopped,
-    Real {
-        name: String,
-        palette_url: String,
-        prism_url: String,
-    },
+    Real(EnvironmentConfig),
 }
 
 impl Environments {
     pub fn new(
         sandbox_config: capstan_sandbox::SandboxConfig,
-        (real, remembered_active): (Vec<RealEnvironment>, Option<String>),
+        real: Vec<EnvironmentConfig>,
+        remembered_active: Option<String>,
     ) -> Self {
         let active = remembered_active
             .filter(|id| id == SANDBOX_ID || real.iter().any(|e| &e.id == id))
@@ -64,7 +61,7 @@ impl Environments {
             sandbox_config,
             sandbox: tokio::sync::Mutex::new(None),
             sandbox_endpoints: RwLock::new(None),
-            real,
+            real: RwLock::new(real),
             active: RwLock::new(active),
         }
     }
@@ -75,7 +72,7 @@ impl Environments {
 
     pub fn list(&self) -> EnvironmentList {
         let mut environments = vec![self.sandbox_summary()];
-        environments.extend(self.real.iter().map(real_summary));
+        environments.extend(self.real.read().iter().map(real_summary));
         EnvironmentList {
             environments,
             active_id: self.active_id(),
@@ -88,6 +85,7 @@ impl Environments {
             return self.sandbox_summary();
         }
         self.real
+            .read()
             .iter()
             .find(|e| e.id == id)
             .map(real_summary)
@@ -98,7 +96,7 @@ impl Environments {
     pub async fn activate(&self, id: &str) -> Result<EnvironmentSummary, IpcError> {
         if id == SANDBOX_ID {
             self.ensure_sandbox().await?;
-        } else if !self.real.iter().any(|e| e.id == id) {
+        } else if !self.real.read().iter().any(|e| e.id == id) {
             return Err(IpcError::new(
                 ErrorCode::NotFound,
                 format!(
@@ -126,14 +124,39 @@ impl Environments {
                 None => ActiveTarget::SandboxStopped,
             };
         }
-        match self.real.iter().find(|e| e.id == id) {
-            Some(e) => ActiveTarget::Real {
-                name: e.name.clone(),
-                palette_url: e.palette_url.clone(),
-                prism_url: e.prism_url.clone(),
-            },
+        match self.real.read().iter().find(|e| e.id == id) {
+            Some(e) => ActiveTarget::Real(e.clone()),
             None => ActiveTarget::SandboxStopped,
         }
+    }
+
+    /// A real environment's settings.
+    pub fn real(&self, id: &str) -> Option<EnvironmentConfig> {
+        self.real.read().iter().find(|e| e.id == id).cloned()
+    }
+
+    /// Adds or replaces a real environment (by id).
+    pub fn upsert(&self, config: EnvironmentConfig) {
+        let mut real = self.real.write();
+        match real.iter_mut().find(|e| e.id == config.id) {
+            Some(slot) => *slot = config,
+            None => real.push(config),
+        }
+        real.sort_by_key(|a| a.name.to_lowercase());
+    }
+
+    /// Removes a real environment; the sandbox becomes active if it was.
+    pub fn remove(&self, id: &str) -> bool {
+        let removed = {
+            let mut real = self.real.write();
+            let before = real.len();
+            real.retain(|e| e.id != id);
+            real.len() != before
+        };
+        if removed && *self.active.read() == id {
+            *self.active.write() = SANDBOX_ID.to_owned();
+        }
+        removed
     }
 
     async fn ensure_sandbox(&self) -> Result<(), IpcError> {
@@ -186,12 +209,13 @@ impl Environments {
     }
 }
 
-fn real_summary(e: &RealEnvironment) -> EnvironmentSummary {
+fn real_summary(e: &EnvironmentConfig) -> EnvironmentSummary {
     EnvironmentSummary {
         id: e.id.clone(),
         name: e.name.clone(),
         kind: EnvironmentKind::Real,
-        palette_url: Some(e.palette_url.clone()),
-        prism_url: Some(e.prism_url.clone()),
+        palette_url: Some(e.palette.url.clone()).filter(|u| !u.is_empty()),
+        prism_url: Some(crate::connection::prism_address(e))
+            .filter(|_| !e.prism.address.is_empty()),
     }
 }

@@ -5,82 +5,88 @@
 
 use std::time::{Duration, Instant};
 
-use capstan_http::{HttpClient, HttpConfig, Idempotency, RetryPolicy, TlsPolicy, TransportError};
+use capstan_http::{HttpClient, HttpConfig, Idempotency, RetryPolicy, TransportError};
 use capstan_ipc::ErrorCode;
 use capstan_ipc::types::{HealthState, ServiceHealth};
 
-use crate::environments::ActiveTarget;
+use capstan_ipc::IpcError;
+use capstan_palette::PaletteAuth;
+use capstan_prism::PrismAuth;
+
+use crate::connection::Connection;
 
 const CHECK_TIMEOUT: Duration = Duration::from_secs(8);
 
-pub async fn check(target: &ActiveTarget) -> (ServiceHealth, ServiceHealth) {
-    match target {
-        ActiveTarget::Sandbox {
-            palette_url,
-            prism_url,
-            prism_user,
-            prism_password,
-            palette_api_key,
-            certificate_sha256,
-        } => {
-            // The sandbox presents a self-signed certificate, like a fresh Prism Central. We pin
-            // its fingerprint rather than switching verification off.
-            let tls = match certificate_sha256 {
-                Some(fp) => TlsPolicy::Pinned {
-                    sha256_hex: fp.clone(),
+pub async fn check(connection: &Result<Connection, IpcError>) -> (ServiceHealth, ServiceHealth) {
+    let conn = match connection {
+        Ok(conn) => conn,
+        Err(e) => {
+            let down = ServiceHealth {
+                state: if e.code == ErrorCode::Unavailable {
+                    HealthState::Down
+                } else {
+                    HealthState::Unknown
                 },
-                None => TlsPolicy::System,
+                message: Some(e.message.clone()),
+                error_code: Some(e.code),
+                latency_ms: None,
             };
-            let palette = async {
-                let key = palette_api_key.clone();
+            return (down.clone(), down);
+        }
+    };
+    let no_credentials = |service: &str| ServiceHealth {
+        state: HealthState::Unknown,
+        message: Some(format!(
+            "No {service} credentials are saved for \"{}\". Open Setup to add them and test the connection.",
+            conn.environment_name
+        )),
+        error_code: Some(ErrorCode::Unauthorized),
+        latency_ms: None,
+    };
+    let palette = async {
+        match &conn.palette.auth {
+            Some(auth) => {
+                let auth = auth.clone();
                 probe(
-                    palette_url,
+                    &conn.palette.address,
                     "Palette",
-                    tls.clone(),
+                    conn.palette.http("Palette"),
                     "/v1/users/info",
                     palette_identity,
-                    move |r| r.header("ApiKey", key.expose()),
+                    move |r| match &auth {
+                        PaletteAuth::ApiKey(key) => r.header("ApiKey", key.expose()),
+                        PaletteAuth::Token(token) => r.header("Authorization", token.expose()),
+                        _ => r,
+                    },
                 )
                 .await
-            };
-            let prism = async {
-                let (user, password) = (prism_user.clone(), prism_password.clone());
+            }
+            None => no_credentials("Palette"),
+        }
+    };
+    let prism = async {
+        match &conn.prism.auth {
+            Some(auth) => {
+                let auth = auth.clone();
                 probe(
-                    prism_url,
+                    &conn.prism.address,
                     "Prism Central",
-                    tls.clone(),
+                    conn.prism.http("Prism Central"),
                     "/api/nutanix/v3/users/me",
                     prism_identity,
-                    move |r| r.basic_auth(&user, Some(password.expose())),
+                    move |r| match &auth {
+                        PrismAuth::Basic { username, password } => {
+                            r.basic_auth(username, Some(password.expose()))
+                        }
+                        PrismAuth::ApiKey(key) => r.header("X-ntnx-api-key", key.expose()),
+                    },
                 )
                 .await
-            };
-            tokio::join!(palette, prism)
+            }
+            None => no_credentials("Prism Central"),
         }
-        ActiveTarget::SandboxStopped => {
-            let down = ServiceHealth {
-                state: HealthState::Down,
-                message: Some(
-                    "The sandbox is not running. Activate it again from the environment menu."
-                        .into(),
-                ),
-                error_code: Some(ErrorCode::Unavailable),
-                latency_ms: None,
-            };
-            (down.clone(), down)
-        }
-        ActiveTarget::Real { name, .. } => {
-            let missing = ServiceHealth {
-                state: HealthState::Unknown,
-                message: Some(format!(
-                    "No credentials are saved for \"{name}\" yet. Open Setup to add them and test the connection."
-                )),
-                error_code: Some(ErrorCode::Unauthorized),
-                latency_ms: None,
-            };
-            (missing.clone(), missing)
-        }
-    }
+    };
+    tokio::join!(palette, prism)
 }
 
 /// `GET /v1/users/info` → `{userUid, tenantUid, orgName}`.
@@ -103,7 +109,7 @@ fn prism_identity(body: &serde_json::Value) -> Option<String> {
 async fn probe<F>(
     base: &str,
     service: &str,
-    tls: TlsPolicy,
+    http: HttpConfig,
     path: &str,
     identity: fn(&serde_json::Value) -> Option<String>,
     auth: F,
@@ -112,7 +118,6 @@ where
     F: Fn(reqwest::RequestBuilder) -> reqwest::RequestBuilder,
 {
     let config = HttpConfig {
-        tls,
         connect_timeout: Duration::from_secs(3),
         request_timeout: CHECK_TIMEOUT,
         // One quick retry rides out a single dropped connection without hiding an outage.
@@ -120,8 +125,7 @@ where
             max_attempts: 2,
             ..RetryPolicy::default()
         },
-        label: service.to_owned(),
-        ..HttpConfig::default()
+        ..http
     };
     let client = match HttpClient::new(config) {
         Ok(c) => c,

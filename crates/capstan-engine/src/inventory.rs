@@ -15,6 +15,7 @@ use std::time::Instant;
 use capstan_inventory::topology::{TopologyModel, TopologyOptions};
 use capstan_inventory::{CancellationToken, SyncError, SyncOptions, SyncPhase, Syncer};
 use capstan_ipc::inventory::*;
+use capstan_ipc::setup::EnvironmentConfig;
 use capstan_ipc::{ErrorCode, IpcError};
 use capstan_store::{EnvironmentSpec, Kind, ListQuery, SortBy, Store, SyncStatus};
 use parking_lot::Mutex;
@@ -94,42 +95,103 @@ impl Cache {
             .map_err(store_error)
     }
 
-    /// Records (or updates) the environment's endpoints so cached rows have an owner.
-    pub(crate) async fn register_environment(
+    /// Records the sandbox's current endpoints so cached rows have an owner (real
+    /// environments are written by [`Cache::save_environment`]).
+    pub(crate) async fn register_sandbox(
         &self,
         id: &str,
         name: &str,
         target: &ActiveTarget,
     ) -> Result<(), IpcError> {
-        let (palette_url, prism_endpoint) = match target {
-            ActiveTarget::Sandbox {
-                palette_url,
-                prism_url,
-                ..
-            }
-            | ActiveTarget::Real {
-                palette_url,
-                prism_url,
-                ..
-            } => (Some(palette_url.clone()), Some(prism_url.clone())),
-            ActiveTarget::SandboxStopped => (None, None),
+        let ActiveTarget::Sandbox {
+            palette_url,
+            prism_url,
+            ..
+        } = target
+        else {
+            return Ok(());
         };
         let spec = EnvironmentSpec {
             id: id.to_owned(),
             name: name.to_owned(),
-            palette_url,
+            palette_url: Some(palette_url.clone()),
             palette_project_uid: None,
-            prism_endpoint,
-            settings: json!({}),
+            prism_endpoint: Some(prism_url.clone()),
+            settings: json!({ "sandbox": true }),
         };
-        self.with_store(move |s| {
-            // Keep endpoints the cache already knows when the sandbox is not running.
-            if spec.prism_endpoint.is_none() && s.environment(&spec.id)?.is_some() {
-                return Ok(());
+        self.with_store(move |s| s.put_environment(&spec).map(|_| ()))
+            .await
+    }
+
+    /// Real environments saved in the cache database (read once at start-up).
+    pub(crate) fn load_environments(&self) -> Vec<EnvironmentConfig> {
+        let store = self.store();
+        let store = store.lock();
+        match store.environments() {
+            Ok(all) => all
+                .into_iter()
+                .filter_map(|e| {
+                    let config = e.spec.settings.get("config")?.clone();
+                    match serde_json::from_value::<EnvironmentConfig>(config) {
+                        Ok(c) => Some(c),
+                        Err(err) => {
+                            tracing::warn!(id = %e.spec.id, "saved environment could not be read: {err}");
+                            None
+                        }
+                    }
+                })
+                .collect(),
+            Err(e) => {
+                tracing::warn!(code = e.code(), "environments could not be read from the cache: {e}");
+                Vec::new()
             }
-            s.put_environment(&spec).map(|_| ())
-        })
-        .await
+        }
+    }
+
+    pub(crate) async fn save_environment(
+        &self,
+        config: &EnvironmentConfig,
+    ) -> Result<(), IpcError> {
+        let spec = EnvironmentSpec {
+            id: config.id.clone(),
+            name: config.name.clone(),
+            palette_url: Some(config.palette.url.clone()).filter(|u| !u.is_empty()),
+            palette_project_uid: config.palette.project_uid.clone(),
+            prism_endpoint: Some(crate::connection::prism_address(config)),
+            settings: json!({ "config": config }),
+        };
+        self.with_store(move |s| s.put_environment(&spec).map(|_| ()))
+            .await
+            .map_err(|e| {
+                if e.details
+                    .as_ref()
+                    .and_then(|d| d.get("storeCode"))
+                    .and_then(Value::as_str)
+                    == Some("store_duplicate_environment_name")
+                {
+                    crate::connection::invalid(
+                        "name",
+                        "Another environment already has this name. Choose a different name.",
+                    )
+                } else {
+                    e
+                }
+            })
+    }
+
+    /// Deletes the environment and everything cached for it.
+    pub(crate) async fn delete_environment(&self, id: &str) -> Result<(), IpcError> {
+        let id = id.to_owned();
+        if self
+            .model
+            .lock()
+            .as_ref()
+            .is_some_and(|(env, _)| *env == id)
+        {
+            *self.model.lock() = None;
+        }
+        self.with_store(move |s| s.delete_environment(&id).map(|_| ()))
+            .await
     }
 
     pub(crate) async fn summary(&self, environment_id: &str) -> Result<CacheSummary, IpcError> {

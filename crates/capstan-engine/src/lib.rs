@@ -5,6 +5,7 @@
 //! to the web view. Tests drive the same `dispatch` directly.
 
 mod clients;
+mod connection;
 mod dispatch;
 mod environments;
 mod health;
@@ -12,6 +13,8 @@ mod inventory;
 pub mod logging;
 pub mod paths;
 mod settings;
+mod setup;
+mod vault;
 
 use std::sync::Arc;
 
@@ -44,6 +47,9 @@ pub struct EngineConfig {
     /// Sync the inventory in the background after an environment is activated (the app
     /// paints from the cache first, then refreshes). Tests that drive syncs turn it off.
     pub auto_sync: bool,
+    /// Where secrets go. `None`: `CAPSTAN_SECRET_STORE` if set, else the encrypted file if
+    /// the user chose it before, else the OS keyring. Tests choose a store explicitly.
+    pub secret_store: Option<capstan_secrets::StorePreference>,
 }
 
 pub struct Engine {
@@ -62,12 +68,35 @@ struct Inner {
     check_lock: tokio::sync::Mutex<()>,
     cache: Arc<inventory::Cache>,
     auto_sync: bool,
+    vault: Arc<vault::Vault>,
 }
 
 impl Engine {
     pub fn new(config: EngineConfig, events: Arc<dyn EventSink>) -> Self {
         let settings = settings::SettingsFile::open(config.paths.config_dir.join("settings.json"));
-        let environments = Environments::new(config.sandbox, settings.real_environments());
+        let cache = Arc::new(inventory::Cache::open(&config.paths.data_dir));
+        let stored = settings.get();
+        let environments = Environments::new(
+            config.sandbox,
+            cache.load_environments(),
+            stored.active_environment.clone(),
+        );
+        let preference = config.secret_store.unwrap_or_else(|| {
+            let remembered = if stored.secret_store_file {
+                capstan_secrets::StorePreference::EncryptedFile
+            } else {
+                capstan_secrets::StorePreference::Keyring
+            };
+            capstan_secrets::StorePreference::from_env_or(remembered).unwrap_or_else(|e| {
+                tracing::warn!("{e}; using the OS keyring");
+                remembered
+            })
+        });
+        let vault = Arc::new(vault::Vault::new(
+            preference,
+            capstan_secrets::ServiceName::current(),
+            config.paths.config_dir.join(vault::FILE_NAME),
+        ));
         let active = environments.active_summary();
         let status = Status {
             environment: active,
@@ -75,10 +104,10 @@ impl Engine {
             prism: capstan_ipc::types::ServiceHealth::unknown(),
             checked_at: None,
         };
-        let cache = Arc::new(inventory::Cache::open(&config.paths.data_dir));
         Self {
             inner: Arc::new(Inner {
                 cache,
+                vault,
                 auto_sync: config.auto_sync,
                 paths: config.paths,
                 activity: config.activity,
@@ -166,7 +195,7 @@ impl Engine {
         if let Err(e) = self
             .inner
             .cache
-            .register_environment(
+            .register_sandbox(
                 &summary.id,
                 &summary.name,
                 &self.inner.environments.active_target(),
@@ -188,10 +217,13 @@ impl Engine {
         let status = self.refresh_status().await;
         if self.inner.auto_sync {
             // Views paint from the cache at once; this refreshes it behind them.
-            if let Err(e) = self.sync_start(capstan_ipc::inventory::SyncStartRequest {
-                mode: capstan_ipc::inventory::SyncModeDto::Incremental,
-                kinds: None,
-            }) {
+            if let Err(e) = self
+                .sync_start(capstan_ipc::inventory::SyncStartRequest {
+                    mode: capstan_ipc::inventory::SyncModeDto::Incremental,
+                    kinds: None,
+                })
+                .await
+            {
                 tracing::info!(
                     code = e.code.as_str(),
                     "background sync not started: {}",
@@ -209,7 +241,7 @@ impl Engine {
     }
 
     /// Starts an inventory sync of the active environment (or reports the one running).
-    pub fn sync_start(
+    pub async fn sync_start(
         &self,
         request: capstan_ipc::inventory::SyncStartRequest,
     ) -> Result<capstan_ipc::inventory::SyncStarted, capstan_ipc::IpcError> {
@@ -219,7 +251,7 @@ impl Engine {
                 started: false,
             });
         }
-        let clients = clients::for_target(&self.inner.environments.active_target())?;
+        let clients = clients::for_connection(&self.connection().await?)?;
         let options = capstan_inventory::SyncOptions {
             kinds: request
                 .kinds
@@ -261,8 +293,11 @@ impl Engine {
         let summary = self.status().environment;
         let target = self.inner.environments.active_target();
         self.cache()
-            .register_environment(&summary.id, &summary.name, &target)
+            .register_sandbox(&summary.id, &summary.name, &target)
             .await?;
+        if let environments::ActiveTarget::Real(config) = &target {
+            self.cache().save_environment(config).await?;
+        }
         self.cache_summary().await
     }
 
@@ -310,14 +345,62 @@ impl Engine {
             .await
     }
 
+    /// Addresses, credentials and TLS of the active environment.
+    async fn connection(&self) -> Result<connection::Connection, capstan_ipc::IpcError> {
+        use capstan_ipc::ErrorCode;
+        match self.inner.environments.active_target() {
+            environments::ActiveTarget::Sandbox {
+                palette_url,
+                prism_url,
+                prism_user,
+                prism_password,
+                palette_api_key,
+                certificate_sha256,
+            } => {
+                // The sandbox's self-signed certificate is pinned by fingerprint, never ignored.
+                let tls = match certificate_sha256 {
+                    Some(fp) => capstan_http::TlsPolicy::Pinned { sha256_hex: fp },
+                    None => capstan_http::TlsPolicy::System,
+                };
+                Ok(connection::Connection {
+                    environment_name: self.status().environment.name,
+                    palette: connection::ServiceConn {
+                        address: palette_url,
+                        auth: Some(capstan_palette::PaletteAuth::ApiKey(palette_api_key)),
+                        tls: tls.clone(),
+                        proxy: Some(String::new()),
+                    },
+                    palette_project_uid: None,
+                    prism: connection::ServiceConn {
+                        address: prism_url,
+                        auth: Some(capstan_prism::PrismAuth::Basic {
+                            username: prism_user,
+                            password: prism_password,
+                        }),
+                        tls,
+                        proxy: Some(String::new()),
+                    },
+                })
+            }
+            environments::ActiveTarget::SandboxStopped => Err(capstan_ipc::IpcError::new(
+                ErrorCode::Unavailable,
+                "The sandbox is not running. Activate it again from the environment menu.",
+            )),
+            environments::ActiveTarget::Real(config) => {
+                let secrets = self.saved_secrets(&config.id).await?;
+                connection::for_config(&config, &secrets)
+            }
+        }
+    }
+
     async fn refresh_status(&self) -> Status {
         let _one_at_a_time = self.inner.check_lock.lock().await;
-        let target = self.inner.environments.active_target();
+        let connection = self.connection().await;
         let mut checking = self.status();
         checking.palette.state = capstan_ipc::types::HealthState::Checking;
         checking.prism.state = capstan_ipc::types::HealthState::Checking;
         self.set_status(checking);
-        let (palette, prism) = health::check(&target).await;
+        let (palette, prism) = health::check(&connection).await;
         let status = Status {
             environment: self.inner.environments.active_summary(),
             palette,

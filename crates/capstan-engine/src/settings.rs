@@ -1,7 +1,7 @@
 //! Non-secret settings in a small JSON file, written atomically (temp file + rename) so a
-//! crash mid-write never leaves a truncated file. The SQLite store replaces this file's
-//! environment list when the cache lands; the theme stays here because it must be read
-//! before anything else.
+//! crash mid-write never leaves a truncated file. Environments live in the cache
+//! database; the theme and the secret-store choice stay here because they are read before
+//! anything else.
 
 use std::path::PathBuf;
 
@@ -14,17 +14,8 @@ use serde::{Deserialize, Serialize};
 pub struct StoredSettings {
     pub theme: ThemePreference,
     pub active_environment: Option<String>,
-    pub environments: Vec<RealEnvironment>,
-}
-
-/// A real environment's non-secret settings.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct RealEnvironment {
-    pub id: String,
-    pub name: String,
-    pub palette_url: String,
-    pub prism_url: String,
+    /// The user chose the passphrase-protected secrets file (no usable OS keyring).
+    pub secret_store_file: bool,
 }
 
 pub struct SettingsFile {
@@ -66,9 +57,10 @@ impl SettingsFile {
         self.current.lock().clone()
     }
 
-    pub fn real_environments(&self) -> (Vec<RealEnvironment>, Option<String>) {
-        let s = self.current.lock();
-        (s.environments.clone(), s.active_environment.clone())
+    pub fn set_secret_store_file(&self, chosen: bool) {
+        if let Err(e) = self.update(|s| s.secret_store_file = chosen) {
+            tracing::warn!("could not remember the secret store choice: {e}");
+        }
     }
 
     pub fn set_theme(&self, theme: ThemePreference) -> std::io::Result<()> {

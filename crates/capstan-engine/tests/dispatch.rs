@@ -28,6 +28,7 @@ fn engine(home: &std::path::Path) -> (Engine, Arc<Collect>) {
         },
         version: "0.0.0-test".into(),
         auto_sync: false,
+        secret_store: Some(capstan_secrets::StorePreference::Memory),
     };
     (Engine::new(config, events.clone()), events)
 }

@@ -3,6 +3,7 @@
 //! TypeScript `Commands` map both come from it.
 
 use crate::inventory::*;
+use crate::setup::*;
 use crate::types::*;
 use serde::{Serialize, de::DeserializeOwned};
 
@@ -70,4 +71,17 @@ commands! {
     InventoryGet = "inventory_get": InventoryGetRequest => InventoryItem;
     /// Kubernetes clusters (Palette's and those found in Prism Central).
     ClustersList = "clusters_list": Empty => ClusterList;
+
+    /// One environment's settings and which secrets are saved (never their values).
+    EnvironmentGet = "environment_get": EnvironmentIdRequest => EnvironmentDetail;
+    /// Creates or updates a real environment; secrets go to the secret store.
+    EnvironmentSave = "environment_save": SaveEnvironmentRequest => EnvironmentDetail;
+    /// Deletes a real environment, its secrets and its cached data.
+    EnvironmentDelete = "environment_delete": EnvironmentIdRequest => EnvironmentList;
+    /// "Test connection": a step-by-step diagnosis of Palette or Prism Central.
+    ConnectionTest = "connection_test": ConnectionTestRequest => ConnectionTestResult;
+    /// Whether secrets can be saved: the OS keyring, or the encrypted file and its state.
+    SecretStoreStatusGet = "secret_store_status": Empty => SecretStoreStatus;
+    /// The user chose the encrypted file: create it (or open it) with this passphrase.
+    SecretStoreUnlock = "secret_store_unlock": UnlockSecretFileRequest => SecretStoreStatus;
 }

@@ -11,9 +11,11 @@
 //! fails when the committed bindings are stale.
 
 pub mod commands;
+pub mod diagnosis;
 pub mod error;
 pub mod events;
 pub mod inventory;
+pub mod setup;
 pub mod types;
 pub mod typescript;
 

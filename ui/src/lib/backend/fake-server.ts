@@ -14,6 +14,7 @@ import type {
   Settings,
   Status,
 } from "../bindings";
+import { FakeSetup } from "./fake-setup";
 import { FakeInventory, type FakeInventoryOptions } from "./fake-inventory";
 
 /**
@@ -90,6 +91,8 @@ export class FakeServer {
   appInfo: AppInfo = APP_INFO;
   logFile = `${APP_INFO.logDir}/capstan.2026-11-21.log`;
   activity: ActivityEvent[] = [];
+  /** Saved environments, secrets and "Test connection". */
+  setup = new FakeSetup();
   /** Cache, sync and topology commands. */
   readonly inventory: FakeInventory;
   /** Commands that fail with the given envelope until cleared. */
@@ -261,6 +264,28 @@ export class FakeServer {
       this.settings = { ...settings };
       return this.settings;
     },
+    environment_get: (request) => this.setup.get(request),
+    environment_save: (request) => {
+      const detail = this.setup.save(request);
+      const summary: EnvironmentSummary = {
+        id: detail.config.id,
+        name: detail.config.name,
+        kind: "real",
+        paletteUrl: detail.config.palette.url,
+        prismUrl: `https://${detail.config.prism.address}:${detail.config.prism.port}`,
+      };
+      this.environments = [...this.environments.filter((e) => e.id !== summary.id), summary];
+      return detail;
+    },
+    environment_delete: (request) => {
+      this.setup.delete(request);
+      this.environments = this.environments.filter((e) => e.id !== request.id);
+      if (this.activeId === request.id) this.activeId = SANDBOX_ENV.id;
+      return { environments: this.environments, activeId: this.activeId };
+    },
+    connection_test: (request) => this.setup.test(request),
+    secret_store_status: () => this.setup.status(),
+    secret_store_unlock: (request) => this.setup.unlock(request),
     cache_summary: () => this.inventory.cacheSummary(),
     cache_rebuild: () => this.inventory.rebuild(),
     sync_start: (request) => this.inventory.syncStart(request),

@@ -6,11 +6,18 @@ export type { ActivityPage } from "./ActivityPage";
 export type { ActivityQuery } from "./ActivityQuery";
 export type { AppInfo } from "./AppInfo";
 export type { CacheSummary } from "./CacheSummary";
+export type { CertificateData } from "./CertificateData";
 export type { ClusterList } from "./ClusterList";
 export type { ClusterRow } from "./ClusterRow";
+export type { ConnectionTestRequest } from "./ConnectionTestRequest";
+export type { ConnectionTestResult } from "./ConnectionTestResult";
+export type { Diagnosis } from "./Diagnosis";
 export type { EdgeKind } from "./EdgeKind";
 export type { Empty } from "./Empty";
 export type { EntityKind } from "./EntityKind";
+export type { EnvironmentConfig } from "./EnvironmentConfig";
+export type { EnvironmentDetail } from "./EnvironmentDetail";
+export type { EnvironmentIdRequest } from "./EnvironmentIdRequest";
 export type { EnvironmentKind } from "./EnvironmentKind";
 export type { EnvironmentList } from "./EnvironmentList";
 export type { EnvironmentSummary } from "./EnvironmentSummary";
@@ -31,10 +38,28 @@ export type { NodeCounts } from "./NodeCounts";
 export type { NodeKind } from "./NodeKind";
 export type { NodeLink } from "./NodeLink";
 export type { NodeStatus } from "./NodeStatus";
+export type { Outcome } from "./Outcome";
+export type { PaletteSettings } from "./PaletteSettings";
+export type { PrismAuthKind } from "./PrismAuthKind";
+export type { PrismSettings } from "./PrismSettings";
+export type { ProjectOption } from "./ProjectOption";
+export type { ProxyMode } from "./ProxyMode";
+export type { ProxySettings } from "./ProxySettings";
+export type { SaveEnvironmentRequest } from "./SaveEnvironmentRequest";
+export type { SavedSecrets } from "./SavedSecrets";
 export type { SearchHit } from "./SearchHit";
+export type { SecretBackend } from "./SecretBackend";
+export type { SecretStoreState } from "./SecretStoreState";
+export type { SecretStoreStatus } from "./SecretStoreStatus";
+export type { SecretsInput } from "./SecretsInput";
+export type { Service } from "./Service";
 export type { ServiceHealth } from "./ServiceHealth";
+export type { ServiceName } from "./ServiceName";
 export type { Settings } from "./Settings";
 export type { Status } from "./Status";
+export type { Step } from "./Step";
+export type { StepData } from "./StepData";
+export type { StepKind } from "./StepKind";
 export type { SyncCancelled } from "./SyncCancelled";
 export type { SyncEvent } from "./SyncEvent";
 export type { SyncEventPhase } from "./SyncEventPhase";
@@ -43,6 +68,8 @@ export type { SyncModeDto } from "./SyncModeDto";
 export type { SyncStartRequest } from "./SyncStartRequest";
 export type { SyncStarted } from "./SyncStarted";
 export type { ThemePreference } from "./ThemePreference";
+export type { TlsChoice } from "./TlsChoice";
+export type { TlsMode } from "./TlsMode";
 export type { TopologyEdge } from "./TopologyEdge";
 export type { TopologyGraph } from "./TopologyGraph";
 export type { TopologyNode } from "./TopologyNode";
@@ -50,6 +77,7 @@ export type { TopologyRequest } from "./TopologyRequest";
 export type { TopologySearchRequest } from "./TopologySearchRequest";
 export type { TopologySearchResult } from "./TopologySearchResult";
 export type { TopologyView } from "./TopologyView";
+export type { UnlockSecretFileRequest } from "./UnlockSecretFileRequest";
 import type { ActivateEnvironmentRequest } from "./ActivateEnvironmentRequest";
 import type { ActivityEvent } from "./ActivityEvent";
 import type { ActivityPage } from "./ActivityPage";
@@ -57,12 +85,18 @@ import type { ActivityQuery } from "./ActivityQuery";
 import type { AppInfo } from "./AppInfo";
 import type { CacheSummary } from "./CacheSummary";
 import type { ClusterList } from "./ClusterList";
+import type { ConnectionTestRequest } from "./ConnectionTestRequest";
+import type { ConnectionTestResult } from "./ConnectionTestResult";
 import type { Empty } from "./Empty";
+import type { EnvironmentDetail } from "./EnvironmentDetail";
+import type { EnvironmentIdRequest } from "./EnvironmentIdRequest";
 import type { EnvironmentList } from "./EnvironmentList";
 import type { InventoryGetRequest } from "./InventoryGetRequest";
 import type { InventoryItem } from "./InventoryItem";
 import type { InventoryPage } from "./InventoryPage";
 import type { InventoryQuery } from "./InventoryQuery";
+import type { SaveEnvironmentRequest } from "./SaveEnvironmentRequest";
+import type { SecretStoreStatus } from "./SecretStoreStatus";
 import type { Settings } from "./Settings";
 import type { Status } from "./Status";
 import type { SyncCancelled } from "./SyncCancelled";
@@ -73,6 +107,7 @@ import type { TopologyRequest } from "./TopologyRequest";
 import type { TopologySearchRequest } from "./TopologySearchRequest";
 import type { TopologySearchResult } from "./TopologySearchResult";
 import type { TopologyView } from "./TopologyView";
+import type { UnlockSecretFileRequest } from "./UnlockSecretFileRequest";
 
 /** Every command: its request and response type. */
 export type Commands = {
@@ -93,6 +128,12 @@ export type Commands = {
   inventory_list: { request: InventoryQuery; response: InventoryPage };
   inventory_get: { request: InventoryGetRequest; response: InventoryItem };
   clusters_list: { request: Empty; response: ClusterList };
+  environment_get: { request: EnvironmentIdRequest; response: EnvironmentDetail };
+  environment_save: { request: SaveEnvironmentRequest; response: EnvironmentDetail };
+  environment_delete: { request: EnvironmentIdRequest; response: EnvironmentList };
+  connection_test: { request: ConnectionTestRequest; response: ConnectionTestResult };
+  secret_store_status: { request: Empty; response: SecretStoreStatus };
+  secret_store_unlock: { request: UnlockSecretFileRequest; response: SecretStoreStatus };
 };
 
 export type CommandName = keyof Commands;
@@ -116,6 +157,12 @@ export const COMMAND_NAMES = [
   "inventory_list",
   "inventory_get",
   "clusters_list",
+  "environment_get",
+  "environment_save",
+  "environment_delete",
+  "connection_test",
+  "secret_store_status",
+  "secret_store_unlock",
 ] as const satisfies readonly CommandName[];
 
 /** Every backend → UI event: its payload type. */
