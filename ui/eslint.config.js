@@ -5,7 +5,7 @@ import globals from "globals";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["dist", "dist-e2e", "node_modules", "src/lib/bindings"] },
+  { ignores: ["dist", "dist-e2e", "dist-bridge", "node_modules", "src/lib/bindings"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   reactHooks.configs.flat["recommended-latest"],

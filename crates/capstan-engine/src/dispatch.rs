@@ -128,6 +128,72 @@ pub async fn dispatch(engine: &Engine, command: &str, payload: Value) -> Result<
             )
             .await
         }
+        WorkflowStateGet::NAME => {
+            run::<WorkflowStateGet, _>(payload, async |_: Empty| {
+                Ok(Box::pin(engine.workflow_state()).await)
+            })
+            .await
+        }
+        DraftGet::NAME => {
+            run::<DraftGet, _>(payload, async |req: capstan_ipc::workflow::DraftKey| {
+                Box::pin(engine.draft_get(req.step)).await
+            })
+            .await
+        }
+        DraftSave::NAME => {
+            run::<DraftSave, _>(payload, async |req| Box::pin(engine.draft_save(req)).await).await
+        }
+        DraftDelete::NAME => {
+            run::<DraftDelete, _>(payload, async |req: capstan_ipc::workflow::DraftKey| {
+                Box::pin(engine.draft_delete(req.step)).await
+            })
+            .await
+        }
+        CloudTypePlanGet::NAME => {
+            run::<CloudTypePlanGet, _>(payload, async |req| {
+                Box::pin(engine.cloud_type_plan(req)).await
+            })
+            .await
+        }
+        CloudTypeRegister::NAME => {
+            run::<CloudTypeRegister, _>(payload, async |req| {
+                Box::pin(engine.cloud_type_register(req)).await
+            })
+            .await
+        }
+        PcgCreate::NAME => {
+            run::<PcgCreate, _>(payload, async |req| Box::pin(engine.pcg_create(req)).await).await
+        }
+        PcgStatusGet::NAME => {
+            run::<PcgStatusGet, _>(
+                payload,
+                async |req: capstan_ipc::workflow::PcgUidRequest| {
+                    Box::pin(engine.pcg_status(&req.uid)).await
+                },
+            )
+            .await
+        }
+        KubeContextsList::NAME => {
+            run::<KubeContextsList, _>(payload, async |_: Empty| {
+                Box::pin(engine.kube_contexts()).await
+            })
+            .await
+        }
+        PcgApply::NAME => {
+            run::<PcgApply, _>(payload, async |req| Box::pin(engine.pcg_apply(req)).await).await
+        }
+        CloudAccountFormGet::NAME => {
+            run::<CloudAccountFormGet, _>(payload, async |_: Empty| {
+                Box::pin(engine.cloud_account_form()).await
+            })
+            .await
+        }
+        CloudAccountCreate::NAME => {
+            run::<CloudAccountCreate, _>(payload, async |req| {
+                Box::pin(engine.cloud_account_create(req)).await
+            })
+            .await
+        }
         other => Err(IpcError::new(
             ErrorCode::UnknownCommand,
             format!(

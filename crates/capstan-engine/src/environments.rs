@@ -29,6 +29,9 @@ struct SandboxEndpoints {
     prism_password: Secret,
     palette_api_key: Secret,
     certificate_sha256: Option<String>,
+    /// The system-console login (workflow step 1 needs the system admin).
+    palette_system_user: String,
+    palette_system_password: Secret,
 }
 
 /// What a connection check needs to know about the active environment.
@@ -130,6 +133,21 @@ impl Environments {
         }
     }
 
+    /// The running sandbox's Palette system-console login (user, password).
+    pub(crate) fn sandbox_system_admin(&self) -> Option<(String, Secret)> {
+        self.sandbox_endpoints.read().as_ref().map(|e| {
+            (
+                e.palette_system_user.clone(),
+                e.palette_system_password.clone(),
+            )
+        })
+    }
+
+    /// Real seconds per demo second of the sandbox's lifecycles.
+    pub(crate) fn sandbox_time_scale(&self) -> f64 {
+        self.sandbox_config.time_scale
+    }
+
     /// A real environment's settings.
     pub fn real(&self, id: &str) -> Option<EnvironmentConfig> {
         self.real.read().iter().find(|e| e.id == id).cloned()
@@ -184,6 +202,8 @@ impl Environments {
             prism_password: sandbox.prism_password().clone(),
             palette_api_key: sandbox.palette_api_key().clone(),
             certificate_sha256: sandbox.certificate_sha256(),
+            palette_system_user: sandbox.palette_system_user().to_owned(),
+            palette_system_password: sandbox.palette_password().clone(),
         });
         *running = Some(sandbox);
         Ok(())

@@ -84,7 +84,7 @@ impl Cache {
     }
 
     /// Runs `f` with the store on the blocking pool.
-    async fn with_store<T: Send + 'static>(
+    pub(crate) async fn with_store<T: Send + 'static>(
         &self,
         f: impl FnOnce(&mut Store) -> Result<T, capstan_store::StoreError> + Send + 'static,
     ) -> Result<T, IpcError> {
@@ -801,10 +801,18 @@ fn columns(kind: Kind, json: &Value) -> BTreeMap<String, Value> {
     out
 }
 
-fn node_id(kind: Kind, id: &str) -> Option<String> {
+/// Prism Central's own entry in `clusters/list` runs the `PRISM_CENTRAL` service.
+fn is_prism_central(json: &Value) -> bool {
+    json.pointer("/status/resources/config/service_list")
+        .and_then(Value::as_array)
+        .is_some_and(|l| l.iter().any(|s| s.as_str() == Some("PRISM_CENTRAL")))
+}
+
+fn node_id(kind: Kind, id: &str, json: &Value) -> Option<String> {
     use capstan_inventory::topology as t;
     Some(match kind {
         Kind::Vm => t::vm_id(id),
+        Kind::PeCluster if is_prism_central(json) => t::pc_id(id),
         Kind::PeCluster => t::pe_id(id),
         Kind::Subnet => t::subnet_id(id),
         Kind::Image => t::image_id(id),
@@ -818,7 +826,7 @@ fn inventory_row(
     parents: &HashMap<String, String>,
 ) -> InventoryRow {
     InventoryRow {
-        node_id: node_id(e.kind, &e.id),
+        node_id: node_id(e.kind, &e.id, &e.json),
         columns: columns(e.kind, &e.json),
         parent_name: e.parent.as_ref().and_then(|p| parents.get(p).cloned()),
         id: e.id,

@@ -15,6 +15,7 @@ pub mod paths;
 mod settings;
 mod setup;
 mod vault;
+mod workflow;
 
 use std::sync::Arc;
 
@@ -69,6 +70,7 @@ struct Inner {
     cache: Arc<inventory::Cache>,
     auto_sync: bool,
     vault: Arc<vault::Vault>,
+    workflow: workflow::Memory,
 }
 
 impl Engine {
@@ -117,6 +119,7 @@ impl Engine {
                 environments,
                 status: RwLock::new(status),
                 check_lock: tokio::sync::Mutex::new(()),
+                workflow: workflow::Memory::default(),
             }),
         }
     }

@@ -4,6 +4,7 @@
 
 use crate::inventory::*;
 use crate::setup::*;
+use crate::workflow::*;
 use crate::types::*;
 use serde::{Serialize, de::DeserializeOwned};
 
@@ -84,4 +85,30 @@ commands! {
     SecretStoreStatusGet = "secret_store_status": Empty => SecretStoreStatus;
     /// The user chose the encrypted file: create it (or open it) with this passphrase.
     SecretStoreUnlock = "secret_store_unlock": UnlockSecretFileRequest => SecretStoreStatus;
+
+    /// The five steps' live state read from the environment, and the architecture diagram.
+    WorkflowStateGet = "workflow_state": Empty => WorkflowState;
+    /// A step's saved draft, if any.
+    DraftGet = "draft_get": DraftKey => DraftReply;
+    /// Saves a step's draft (as the user types; survives a crash or restart).
+    DraftSave = "draft_save": DraftPut => DraftReply;
+    DraftDelete = "draft_delete": DraftKey => DraftReply;
+    /// Step 1: the three Palette templates (split and patched, or shipped), the
+    /// infrastructure-components check, the logo check and what differs from Palette.
+    CloudTypePlanGet = "cloud_type_plan": CloudTypeInput => CloudTypePlan;
+    /// Step 1: registers or updates the `nutanix` cloud type (only what differs).
+    CloudTypeRegister = "cloud_type_register": CloudTypeInput => CloudTypeResult;
+    /// Step 2: creates the self-hosted PCG (or finds the one of that name).
+    PcgCreate = "pcg_create": PcgCreateRequest => PcgStatus;
+    /// Step 2: the PCG's state, heartbeat, conditions and advice.
+    PcgStatusGet = "pcg_status": PcgUidRequest => PcgStatus;
+    /// Step 2: the kubeconfig contexts the PCG commands can be applied to.
+    KubeContextsList = "kube_contexts": Empty => KubeContexts;
+    /// Step 2: applies the PCG's manifests to a context, in order.
+    PcgApply = "pcg_apply": PcgApplyRequest => PcgApplyResult;
+    /// Step 3: the account form built from the registered keys, pre-filled from setup.
+    CloudAccountFormGet = "cloud_account_form": Empty => CloudAccountForm;
+    /// Step 3: checks the credentials against Prism Central, then creates the account
+    /// (or keeps the one of that name).
+    CloudAccountCreate = "cloud_account_create": CloudAccountCreateRequest => CloudAccountResult;
 }

@@ -18,6 +18,7 @@ pub mod inventory;
 pub mod setup;
 pub mod types;
 pub mod typescript;
+pub mod workflow;
 
 pub use commands::Command;
 pub use error::{ErrorCode, IpcError};

@@ -45,8 +45,11 @@ pub enum FaultKind {
     InternalError,
     /// 503 with the service's error envelope.
     ServiceUnavailable,
-    /// Close the connection without sending a response.
+    /// Close the connection without sending a response (the request is not served).
     DropConnection,
+    /// Serve the request (so a create or update takes effect), then close the connection
+    /// without sending the response: the client cannot tell whether it landed.
+    DropResponse,
     /// Serve the real response, but trickle the body out in small chunks.
     SlowBody {
         #[serde(default = "default_chunk")]
@@ -140,7 +143,7 @@ impl FaultRule {
     /// Parses the CLI syntax `SERVICE:METHOD:PATH:KIND[:PROBABILITY[:COUNT]]`, e.g.
     /// `prism:POST:/api/nutanix/v3/vms/list:429:0.2`. SERVICE is `palette`, `prism` or `*`;
     /// METHOD is an HTTP method or `*`; PATH is a glob; KIND is one of `429`, `500`, `503`,
-    /// `drop`, `slow`, `malformed`, `expire`, `latency=MS`.
+    /// `drop`, `drop-response`, `slow`, `malformed`, `expire`, `latency=MS`.
     pub fn parse(spec: &str) -> Result<Self, ParseFaultError> {
         let parts: Vec<&str> = spec.split(':').collect();
         if parts.len() < 4 || parts.len() > 6 {
@@ -170,6 +173,7 @@ impl FaultRule {
             "500" => FaultKind::InternalError,
             "503" => FaultKind::ServiceUnavailable,
             "drop" => FaultKind::DropConnection,
+            "drop-response" => FaultKind::DropResponse,
             "slow" => FaultKind::SlowBody {
                 chunk_bytes: default_chunk(),
                 delay_ms: default_chunk_delay(),
@@ -186,7 +190,7 @@ impl FaultRule {
             }
             other => {
                 return Err(ParseFaultError(format!(
-                    "unknown fault kind \"{other}\" in \"{spec}\"; use 429, 500, 503, drop, slow, malformed, expire or latency=MS"
+                    "unknown fault kind \"{other}\" in \"{spec}\"; use 429, 500, 503, drop, drop-response, slow, malformed, expire or latency=MS"
                 )));
             }
         };

@@ -270,10 +270,15 @@ async fn handle(
     }
     let mut trickle = None;
     let mut malformed = false;
+    let mut drop_response = false;
     let resp = match &decision.terminal {
         Some(FaultKind::DropConnection) => {
             tracing::debug!(%path, "fault: dropping the connection");
             return Err("connection dropped by a sandbox fault rule".into());
+        }
+        Some(FaultKind::DropResponse) => {
+            drop_response = true;
+            None
         }
         Some(FaultKind::SlowBody {
             chunk_bytes,
@@ -305,6 +310,10 @@ async fn handle(
                 .unwrap_or_else(|e: Infallible| match e {})
         }
     };
+    if drop_response {
+        tracing::debug!(%path, "fault: served the request, dropping its response");
+        return Err("response dropped by a sandbox fault rule after the request was served".into());
+    }
     let (mut rparts, rbody) = resp.into_parts();
     let mut rbytes = axum::body::to_bytes(rbody, usize::MAX)
         .await

@@ -131,6 +131,40 @@ async fn latency_drop_slow_and_malformed() {
     assert!(!err.is_status(), "{err}");
     assert_eq!(vms_list(&sb).send().await.unwrap().status(), 200);
 
+    // drop_response: the create is served (the PCG exists afterwards) but its answer is lost.
+    let create_pcg = || {
+        client()
+            .post(format!("{}/v1/pcg/selfHosted", sb.palette_url()))
+            .header("ApiKey", sb.palette_api_key().expose())
+            .json(&json!({"name": "lost-answer", "cloudType": "vsphere"}))
+    };
+    f.add_rule(
+        FaultRule::parse("palette:POST:/v1/pcg/selfHosted:drop-response:1:1").expect("spec"),
+    );
+    let err = create_pcg()
+        .send()
+        .await
+        .expect_err("the answer is dropped");
+    assert!(!err.is_status(), "{err}");
+    let listed: Value = client()
+        .get(format!(
+            "{}/v1/overlords?name=lost-answer",
+            sb.palette_url()
+        ))
+        .header("ApiKey", sb.palette_api_key().expose())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        listed["items"].as_array().map(Vec::len),
+        Some(1),
+        "{listed}"
+    );
+    assert_eq!(create_pcg().send().await.unwrap().status(), 409);
+
     let full = vms_list(&sb).send().await.unwrap().bytes().await.unwrap();
     f.add_rule(
         FaultRule::new(

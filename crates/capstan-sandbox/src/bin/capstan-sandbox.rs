@@ -38,7 +38,8 @@ struct Args {
     latency_ms: u64,
     /// A fault rule, repeatable: SERVICE:METHOD:PATH:KIND[:PROBABILITY[:COUNT]].
     /// SERVICE is palette, prism or *; METHOD an HTTP method or *; PATH a glob (* matches
-    /// anything); KIND one of 429, 500, 503, drop (close without a response), slow (trickle
+    /// anything); KIND one of 429, 500, 503, drop (close without a response), drop-response
+    /// (serve the request, then close without its response), slow (trickle
     /// the body), malformed (truncated JSON), expire (reject the session/token with 401) or
     /// latency=MS. PROBABILITY is 0..1 (default 1); COUNT limits how often it fires.
     /// Example: --fault prism:POST:/api/nutanix/v3/vms/list:429:0.2
