@@ -81,7 +81,13 @@ impl Engine {
         if request.activate {
             self.activate(&config.id).await?;
         }
-        let saved = self.saved_secrets(&config.id).await?;
+        // The settings are saved; a secret store that cannot be read now (no keyring, a
+        // locked file) reads as "nothing saved" rather than failing a save that happened.
+        let saved = match self.saved_secrets(&config.id).await {
+            Ok(s) => s,
+            Err(e) if e.code == ErrorCode::KeyringUnavailable => ResolvedSecrets::default(),
+            Err(e) => return Err(e),
+        };
         Ok(detail(config, &saved))
     }
 

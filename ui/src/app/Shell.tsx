@@ -1,16 +1,16 @@
-import { useCallback, useEffect, useMemo, useState } from "react";
+import { lazy, Suspense, useCallback, useEffect, useMemo, useState } from "react";
 import { CommandPalette, type PaletteAction } from "../components/CommandPalette";
 import { ErrorBoundary } from "../components/ErrorBoundary";
 import { ActivityIcon, MonitorIcon, MoonIcon, PAGE_ICONS, RefreshIcon, ServerIcon, SunIcon, CollapseIcon } from "../components/Icons";
 import { NoticeBanner } from "../components/NoticeBanner";
 import { Sidebar } from "../components/Sidebar";
 import { StatusBar } from "../components/StatusBar";
+import { SyncBar, SyncStateProvider } from "../components/sync";
 import { KIND_LABEL } from "../components/health";
 import { ActivityPage, isLogLevel } from "../pages/ActivityPage";
 import { ClustersPage } from "../pages/ClustersPage";
 import { SettingsPage } from "../pages/SettingsPage";
 import { SetupPage } from "../pages/SetupPage";
-import { TopologyPage } from "../pages/TopologyPage";
 import { WorkflowPage } from "../pages/WorkflowPage";
 import { navigate, PAGES, type Route } from "../lib/router";
 import { useAppState } from "./state";
@@ -29,6 +29,9 @@ function readCollapsed(): boolean {
   }
 }
 
+// The map (xyflow, elk) is the heaviest page: loaded when first opened, not at start-up.
+const TopologyPage = lazy(() => import("../pages/TopologyPage").then((m) => ({ default: m.TopologyPage })));
+
 function PageView({ route }: { route: Route }) {
   switch (route.page) {
     case "setup":
@@ -36,7 +39,11 @@ function PageView({ route }: { route: Route }) {
     case "workflow":
       return <WorkflowPage />;
     case "topology":
-      return <TopologyPage />;
+      return (
+        <Suspense fallback={<div className="muted" data-testid="page-loading">Loading the map…</div>}>
+          <TopologyPage />
+        </Suspense>
+      );
     case "clusters":
       return <ClustersPage />;
     case "activity": {
@@ -155,7 +162,7 @@ export function Shell({ route }: { route: Route }) {
     return list;
   }, [environments, status, refreshStatus, activateEnvironment, setThemePreference, toggleCollapsed]);
 
-  return (
+  const shell = (
     <div className="app" data-testid="app-shell">
       <Sidebar
         active={route.page}
@@ -173,14 +180,16 @@ export function Shell({ route }: { route: Route }) {
             ))}
           </div>
         )}
-        <div className={route.page === "activity" ? "page page-fill" : "page"}>
+        <div className={route.page === "activity" || route.page === "clusters" || route.page === "topology" ? "page page-fill" : "page"}>
           <ErrorBoundary key={route.page} where={`the ${page.label} page`}>
             <PageView route={route} />
           </ErrorBoundary>
         </div>
+        <SyncBar />
       </main>
       <StatusBar />
       {paletteOpen && <CommandPalette actions={actions} onClose={() => setPaletteOpen(false)} />}
     </div>
   );
+  return <SyncStateProvider environmentId={status?.environment.id}>{shell}</SyncStateProvider>;
 }

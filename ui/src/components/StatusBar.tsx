@@ -7,6 +7,7 @@ import { EnvironmentMenu } from "./EnvironmentMenu";
 import { HEALTH_WORD } from "./health";
 import { ChevronIcon, RefreshIcon } from "./Icons";
 import { useNow } from "./useNow";
+import { CacheFreshness } from "./sync";
 
 function HealthItem({ label, health, testId }: { label: string; health: ServiceHealth | undefined; testId: string }) {
   const tooltipId = useId();
@@ -82,6 +83,8 @@ export function StatusBar() {
       <HealthItem label="Palette" health={status?.palette} testId="status-palette" />
       <HealthItem label="Prism Central" health={status?.prism} testId="status-prism" />
       <span className="status-spacer" />
+      <CacheFreshness />
+      <span className="status-sep" aria-hidden="true" />
       {statusFailed && (
         <span className="status-item status-failed" data-testid="status-check-failed">
           Last check failed

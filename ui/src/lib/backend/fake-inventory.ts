@@ -446,8 +446,12 @@ const PAGE_ROWS = 50;
 interface Run {
   id: number;
   kinds: EntityKind[];
+  /** Kinds an incremental run leaves alone (still fresh). */
+  skip: Set<EntityKind>;
   index: number;
   done: number;
+  /** Whether the current kind's start was announced. */
+  kindStarted: boolean;
   startedAt: number;
   timer: ReturnType<typeof setTimeout> | null;
   last: SyncEvent;
@@ -520,7 +524,7 @@ export class FakeInventory {
       afterRows,
       failure: {
         code: failure.code ?? "rate_limited",
-        message: failure.message ?? "Prism Central kept answering 429 Too Many Requests; the sync stopped. Starting it again continues where it stopped.",
+        message: failure.message ?? "Prism Central answered 429 Too Many Requests to every retry of a VM page.",
         resumable: failure.resumable ?? true,
       },
     };
@@ -558,27 +562,37 @@ export class FakeInventory {
   }
 
   rebuild(): CacheSummary {
+    if (this.run) {
+      throw {
+        code: "conflict",
+        message: "A sync is running. Cancel it (or wait for it to finish), then rebuild the cache.",
+      } satisfies IpcError;
+    }
     this.clear();
     return this.cacheSummary();
   }
 
   syncStart(request: SyncStartRequest): SyncStarted {
     if (this.run) return { runId: this.run.id, started: false };
-    const requested = request.kinds?.length ? SYNC_ORDER.filter((k) => request.kinds!.includes(k)) : [...SYNC_ORDER];
+    const kinds = request.kinds?.length ? SYNC_ORDER.filter((k) => request.kinds!.includes(k)) : [...SYNC_ORDER];
     const now = this.now().getTime();
-    const kinds =
+    // Incremental: kinds whose last complete sync is recent are skipped (unless interrupted).
+    const skip = new Set(
       request.mode === "incremental"
-        ? requested.filter((kind) => {
+        ? kinds.filter((kind) => {
             const syncedAt = this.cache.get(kind)?.syncedAt;
-            return this.resume?.kind === kind || syncedAt == null || now - syncedAt >= INCREMENTAL_MAX_AGE_MS;
+            return this.resume?.kind !== kind && syncedAt != null && now - syncedAt < INCREMENTAL_MAX_AGE_MS;
           })
-        : requested;
+        : [],
+    );
     const id = ++this.runSeq;
     const run: Run = {
       id,
       kinds,
+      skip,
       index: 0,
       done: 0,
+      kindStarted: false,
       startedAt: now,
       timer: null,
       last: this.event("started", null, 0, kinds.length, 0, null, now, now, null, id),
@@ -596,9 +610,10 @@ export class FakeInventory {
     this.stopRun();
     if (kind) {
       this.resume = { kind, done: run.done };
-      this.markFailed(kind, "Cancelled");
+      this.markFailed(kind, `The sync of ${kind} was cancelled; the next sync resumes it.`);
     }
-    this.emit(this.event("cancelled", kind, run.index, run.kinds.length, run.done, kind ? this.estate[kind].length : null, run.startedAt, this.now().getTime(), null, run.id));
+    const now = this.now().getTime();
+    this.emit({ ...run.last, phase: "cancelled", kind: kind ?? run.last.kind, elapsedMs: now - run.startedAt });
     return { cancelled: true };
   }
 
@@ -606,26 +621,50 @@ export class FakeInventory {
     run.timer = setTimeout(() => this.step(run), this.stepMs);
   }
 
+  /**
+   * One step of the run, the way capstan-inventory reports it: a kind announces its start
+   * (total unknown), then Prism kinds write pages and Palette kinds arrive whole; the
+   * event that finishes a kind already counts it in `kindsDone`.
+   */
   private step(run: Run): void {
     if (this.run !== run) return;
     const now = this.now().getTime();
     const kind = run.kinds[run.index];
+    const progress = (done: number, total: number | null, kindsDone: number) => {
+      run.last = this.event("progress", kind, kindsDone, run.kinds.length, done, total, run.startedAt, now, null, run.id);
+      this.emit(run.last);
+    };
     if (!kind) {
       this.run = null;
       this.resume = null;
-      this.emit(this.event("completed", null, run.kinds.length, run.kinds.length, 0, null, run.startedAt, now, null, run.id));
+      this.emit({ ...run.last, phase: "completed", kindsDone: run.kinds.length, elapsedMs: now - run.startedAt });
       return;
     }
+    const next = () => {
+      run.index += 1;
+      run.done = 0;
+      run.kindStarted = false;
+      this.schedule(run);
+    };
+    if (run.skip.has(kind)) {
+      progress(0, null, run.index + 1);
+      return next();
+    }
     const total = this.estate[kind].length;
-    // An interrupted run of this kind continues from its cursor, whatever the mode.
-    if (run.done === 0 && this.resume?.kind === kind) run.done = Math.min(this.resume.done, total);
+    if (!run.kindStarted) {
+      // An interrupted run of this kind continues from its cursor, whatever the mode.
+      run.done = this.resume?.kind === kind ? Math.min(this.resume.done, total) : 0;
+      run.kindStarted = true;
+      progress(run.done, null, run.index);
+      return this.schedule(run);
+    }
     const planned = this.plannedFailure;
     if (planned && planned.kind === kind && run.done >= Math.min(planned.afterRows, total)) {
       this.plannedFailure = null;
       this.run = null;
       this.resume = planned.failure.resumable ? { kind, done: run.done } : null;
       this.markFailed(kind, planned.failure.message);
-      this.emit(this.event("failed", kind, run.index, run.kinds.length, run.done, total, run.startedAt, now, planned.failure, run.id));
+      this.emit({ ...run.last, phase: "failed", kind, elapsedMs: now - run.startedAt, error: planned.failure });
       return;
     }
     // Prism kinds come in pages (a handful of steps even for a small estate); Palette kinds whole.
@@ -633,15 +672,14 @@ export class FakeInventory {
     const page = prism ? Math.max(20, Math.ceil(total / 8)) : total;
     run.done = Math.min(total, run.done + page);
     if (planned && planned.kind === kind) run.done = Math.min(run.done, Math.max(planned.afterRows, 0));
-    run.last = this.event("progress", kind, run.index, run.kinds.length, run.done, total, run.startedAt, now, null, run.id);
-    this.emit(run.last);
-    if (run.done >= total) {
-      this.commit(kind, now);
-      run.index += 1;
-      run.done = 0;
-      if (this.resume?.kind === kind) this.resume = null;
+    if (run.done < total) {
+      progress(run.done, total, run.index);
+      return this.schedule(run);
     }
-    this.schedule(run);
+    this.commit(kind, now);
+    if (this.resume?.kind === kind) this.resume = null;
+    progress(total, total, run.index + 1);
+    next();
   }
 
   private stopRun(): void {
@@ -693,13 +731,14 @@ export class FakeInventory {
     this.cache.set(kind, { rows: entry?.rows ?? [], items: entry?.items ?? [], syncedAt: entry?.syncedAt ?? null, status: "failed", error });
   }
 
+  /** The engine's rule: the oldest complete sync decides the age; any failed kind makes it stale. */
   private freshness(kinds: readonly EntityKind[]): Freshness {
     const entries = kinds.map((k) => this.cache.get(k));
     const synced = entries.map((e) => e?.syncedAt).filter((t): t is number => t != null);
     if (synced.length === 0) return { syncedAt: null, ageSeconds: null, empty: true, stale: false };
     const oldest = Math.min(...synced);
     const age = Math.max(0, this.now().getTime() - oldest);
-    const failed = entries.some((e) => e?.status === "failed" && e.error !== "Cancelled");
+    const failed = entries.some((e) => e?.status === "failed");
     return {
       syncedAt: new Date(oldest).toISOString(),
       ageSeconds: Math.floor(age / 1000),
@@ -728,7 +767,8 @@ export class FakeInventory {
           parentName: null,
           state: null,
           ips: [pe.externalIp],
-          columns: { externalIp: pe.externalIp, aosVersion: pe.aos, prismCentral: pe.isPc, available: pe.available },
+          // `prismCentral` is not in the engine's columns yet; the VM filter uses it to leave PC out.
+          columns: { aosVersion: pe.aos, externalIp: pe.externalIp, prismCentral: pe.isPc },
           nodeId: pe.isPc ? `pc:${pe.uuid}` : `pe:${pe.uuid}`,
         };
       }
@@ -780,7 +820,7 @@ export class FakeInventory {
           parentName: peName(h.pe),
           state: null,
           ips: [h.hypervisorIp, h.cvmIp],
-          columns: { hypervisorIp: h.hypervisorIp, cvmIp: h.cvmIp },
+          columns: {},
           nodeId: null,
         };
       }
@@ -790,7 +830,7 @@ export class FakeInventory {
       }
       case "cloud_type": {
         const t = item as CloudTypeInfo;
-        return { ...base, name: t.name, parent: null, parentName: null, state: null, ips: [], columns: { custom: true }, nodeId: null };
+        return { ...base, name: t.name, parent: null, parentName: null, state: null, ips: [], columns: {}, nodeId: null };
       }
       case "pcg": {
         const p = item as PcgInfo;
@@ -801,18 +841,18 @@ export class FakeInventory {
           parentName: null,
           state: p.state,
           ips: [p.ip],
-          columns: { health: p.health, ipAddress: p.ip, selfHosted: p.selfHosted },
+          columns: { health: p.health, selfHosted: p.selfHosted },
           nodeId: `pcg:${p.uid}`,
         };
       }
       case "cloud_account": {
         const a = item as AccountInfo;
         const pcg = this.estate.pcg.find((p) => p.uid === a.pcg);
-        return { ...base, name: a.name, parent: a.pcg, parentName: pcg?.name ?? null, state: "Running", ips: [], columns: { cloudType: a.cloudType }, nodeId: null };
+        return { ...base, name: a.name, parent: a.pcg, parentName: pcg?.name ?? null, state: "Running", ips: [], columns: {}, nodeId: null };
       }
       case "profile": {
         const p = item as ProfileInfo;
-        return { ...base, name: p.name, parent: null, parentName: null, state: null, ips: [], columns: { version: p.version }, nodeId: null };
+        return { ...base, name: p.name, parent: null, parentName: null, state: null, ips: [], columns: {}, nodeId: null };
       }
       case "palette_cluster": {
         const c = item as PaletteClusterInfo;
@@ -824,8 +864,8 @@ export class FakeInventory {
           parentName: account?.name ?? null,
           state: c.state,
           ips: [],
-          columns: { health: c.health, kubernetesVersion: c.kubernetesVersion, endpoint: c.endpointHost },
-          nodeId: `cluster:${c.name}`,
+          columns: { health: c.health, kubernetesVersion: c.kubernetesVersion },
+          nodeId: null,
         };
       }
       case "machine_pool": {
@@ -838,8 +878,8 @@ export class FakeInventory {
           parentName: cluster?.name ?? null,
           state: null,
           ips: [],
-          columns: { controlPlane: p.isCp, size: p.size },
-          nodeId: cluster ? `pool:${cluster.name}/${p.name}` : null,
+          columns: {},
+          nodeId: null,
         };
       }
       case "node": {
@@ -852,8 +892,8 @@ export class FakeInventory {
           parentName: cluster?.name ?? null,
           state: m.state,
           ips: [m.ip],
-          columns: { pool: m.pool, vm: m.vmUuid },
-          nodeId: `vm:${m.vmUuid}`,
+          columns: {},
+          nodeId: null,
         };
       }
     }
@@ -861,7 +901,7 @@ export class FakeInventory {
 
   /** One page, with capstan-store's semantics: NOCASE names, NULLs first, ties by name then id. */
   list(query: InventoryQuery): InventoryPage {
-    const limit = Math.min(query.limit || DEFAULT_LIMIT, MAX_LIMIT);
+    const limit = Math.min(Math.max(query.limit ?? DEFAULT_LIMIT, 1), MAX_LIMIT);
     const offset = Math.max(0, query.offset ?? 0);
     const rows = this.matching(query);
     return {
@@ -869,14 +909,15 @@ export class FakeInventory {
       total: rows.length,
       offset,
       rows: rows.slice(offset, offset + limit),
-      freshness: this.freshness([query.kind]),
+      freshness: this.freshness(SYNC_ORDER),
     };
   }
 
   private matching(query: InventoryQuery): InventoryRow[] {
     const key = JSON.stringify([query.kind, query.search ?? "", query.parent ?? "", query.state ?? "", query.sort, query.descending]);
     if (this.listMemo?.key === key) return this.listMemo.rows;
-    const needle = query.search?.trim().toLowerCase() ?? "";
+    // Whitespace-only search is no search; otherwise the text is matched as given (LIKE).
+    const needle = query.search?.trim() ? query.search.toLowerCase() : "";
     const state = query.state?.trim().toLowerCase() ?? "";
     const parent = query.parent?.trim() ?? "";
     const searchesIps = query.kind === "vm" || query.kind === "node" || query.kind === "host";
@@ -995,7 +1036,7 @@ export class FakeInventory {
         pools: record ? pools.filter((p) => p.clusterUid === record.uid).map((p) => p.name) : [],
       };
     });
-    return { clusters, freshness: this.freshness(["vm", "palette_cluster"]) };
+    return { clusters, freshness: this.freshness(SYNC_ORDER) };
   }
 
   // ---- topology ---------------------------------------------------------------------------

@@ -15,6 +15,7 @@ import type {
   Status,
 } from "../bindings";
 import { FakeSetup } from "./fake-setup";
+import { FakeWorkflow } from "./fake-workflow";
 import { FakeInventory, type FakeInventoryOptions } from "./fake-inventory";
 
 /**
@@ -91,6 +92,8 @@ export class FakeServer {
   appInfo: AppInfo = APP_INFO;
   logFile = `${APP_INFO.logDir}/capstan.2026-11-21.log`;
   activity: ActivityEvent[] = [];
+  /** The workflow stepper, drafts and steps 1–3. */
+  workflow = new FakeWorkflow();
   /** Saved environments, secrets and "Test connection". */
   setup = new FakeSetup();
   /** Cache, sync and topology commands. */
@@ -202,6 +205,8 @@ export class FakeServer {
         checkedAt,
       };
     }
+    const checked = this.setup.health(env.id);
+    if (checked) return { environment: env, ...checked, checkedAt };
     return {
       environment: env,
       palette: healthy("Connected as platform-team@example.net", 183),
@@ -265,27 +270,35 @@ export class FakeServer {
       return this.settings;
     },
     environment_get: (request) => this.setup.get(request),
-    environment_save: (request) => {
-      const detail = this.setup.save(request);
-      const summary: EnvironmentSummary = {
-        id: detail.config.id,
-        name: detail.config.name,
-        kind: "real",
-        paletteUrl: detail.config.palette.url,
-        prismUrl: `https://${detail.config.prism.address}:${detail.config.prism.port}`,
-      };
-      this.environments = [...this.environments.filter((e) => e.id !== summary.id), summary];
-      return detail;
-    },
+    environment_save: (request) =>
+      // Like the engine: the list changes (and the environment activates) before the saved
+      // secrets are read back, which can still fail while the secret store is unavailable.
+      this.setup.save(request, (summary) => {
+        const known = this.environments.some((e) => e.id === summary.id);
+        this.environments = known ? this.environments.map((e) => (e.id === summary.id ? summary : e)) : [...this.environments, summary];
+        if (request.activate) this.handlers.environment_activate({ id: summary.id });
+      }),
     environment_delete: (request) => {
       this.setup.delete(request);
       this.environments = this.environments.filter((e) => e.id !== request.id);
-      if (this.activeId === request.id) this.activeId = SANDBOX_ENV.id;
+      if (this.activeId === request.id) this.handlers.environment_activate({ id: SANDBOX_ENV.id });
       return { environments: this.environments, activeId: this.activeId };
     },
     connection_test: (request) => this.setup.test(request),
     secret_store_status: () => this.setup.status(),
     secret_store_unlock: (request) => this.setup.unlock(request),
+    workflow_state: () => this.workflow.state(),
+    draft_get: (request) => this.workflow.draftGet(request),
+    draft_save: (request) => this.workflow.draftSave(request),
+    draft_delete: (request) => this.workflow.draftDelete(request),
+    cloud_type_plan: (request) => this.workflow.cloudTypePlan(request),
+    cloud_type_register: (request) => this.workflow.cloudTypeRegister(request),
+    pcg_create: (request) => this.workflow.pcgCreate(request),
+    pcg_status: (request) => this.workflow.pcgStatus(request),
+    kube_contexts: () => this.workflow.kubeContexts(),
+    pcg_apply: (request) => this.workflow.pcgApply(request),
+    cloud_account_form: () => this.workflow.cloudAccountForm(),
+    cloud_account_create: (request) => this.workflow.cloudAccountCreate(request),
     cache_summary: () => this.inventory.cacheSummary(),
     cache_rebuild: () => this.inventory.rebuild(),
     sync_start: (request) => this.inventory.syncStart(request),

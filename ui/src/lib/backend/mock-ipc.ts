@@ -7,6 +7,7 @@ import { mockIPC, mockWindows } from "@tauri-apps/api/mocks";
 import { emit } from "@tauri-apps/api/event";
 import type { ActivityEvent, CommandName, Commands, EventName, Events, IpcError, Status } from "../bindings";
 import { FakeServer, type FakeServerOptions } from "./fake-server";
+import { applySetupInit, type FakeSetupInit } from "./fake-setup";
 
 export interface CapstanMockControl {
   server: FakeServer;
@@ -28,6 +29,8 @@ export interface CapstanMockInit {
   delayMs?: number;
   /** The inventory estate and cache, e.g. `{ start: "empty" }` or `{ vms: 25000 }`. */
   inventory?: FakeServerOptions["inventory"];
+  /** The secret store the app finds and whether it is the first run, e.g. `{ secretStore: "needs_fallback" }`. */
+  setup?: FakeSetupInit;
 }
 
 declare global {
@@ -48,6 +51,7 @@ const server = new FakeServer({
   inventory: init?.inventory,
 });
 
+if (init?.setup) applySetupInit(server, init.setup);
 for (const [cmd, error] of Object.entries(init?.failures ?? {})) {
   if (error) server.fail(cmd as CommandName, error);
 }

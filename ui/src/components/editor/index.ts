@@ -1,0 +1,2 @@
+export { YamlDiff, YamlEditor, type YamlDiffProps, type YamlEditorProps } from "./YamlEditor";
+export { loadMonaco, monacoSupported } from "./loader";
