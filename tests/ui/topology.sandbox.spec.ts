@@ -68,7 +68,8 @@ test("the topology draws the sandbox estate: Prism Central, its PEs and the CAPX
   await expect(cluster).toContainText("demo-k8s");
   // 2,000 VMs: the PE groups start collapsed and say how many VMs they hold.
   await expect(canvas.locator('[data-kind="vm_group"]').first()).toContainText(/VMs/);
-  await expect(page.getByTestId("topology-minimap")).toBeVisible();
+  // The minimap itself (its test-id wrapper has no box of its own: the map panel is positioned).
+  await expect(page.getByTestId("topology-minimap").locator(".react-flow__minimap")).toBeVisible();
   await shot(page, "topology-sandbox.png");
 });
 
@@ -111,5 +112,6 @@ test("the inspector of a Kubernetes node VM shows its PE, subnet and cluster", a
   // Following the cluster link selects the cluster, whose inspector shows the kube-vip address.
   await inspector.getByTestId("inspector-related-cluster").getByRole("button").first().click();
   await expect(inspector.getByTestId("inspector-title")).toHaveText("demo-k8s");
+  await expect(page.getByTestId("topology-node-cluster:demo-k8s")).toBeVisible({ timeout: 20_000 });
   await shot(page, "topology-inspector-cluster.png");
 });
