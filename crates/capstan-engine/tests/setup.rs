@@ -362,11 +362,19 @@ async fn the_encrypted_file_store_needs_its_passphrase_and_survives_a_restart() 
         // Settings without secrets can be saved while the store is locked.
         let mut other = config.clone();
         other.name = "Lab without secrets".into();
-        let saved: EnvironmentDetail =
-            call(&engine, "environment_save", json!({"config": other, "secrets": {}})).await;
+        let saved: EnvironmentDetail = call(
+            &engine,
+            "environment_save",
+            json!({"config": other, "secrets": {}}),
+        )
+        .await;
         assert!(!saved.saved.prism_password);
-        let _: EnvironmentList =
-            call(&engine, "environment_delete", json!({"id": saved.config.id})).await;
+        let _: EnvironmentList = call(
+            &engine,
+            "environment_delete",
+            json!({"id": saved.config.id}),
+        )
+        .await;
         let short = engine
             .dispatch("secret_store_unlock", json!({"passphrase": "short"}))
             .await
