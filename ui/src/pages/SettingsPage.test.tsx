@@ -51,3 +51,35 @@ describe("Settings page", () => {
     await waitFor(() => expect(document.documentElement).toHaveAttribute("data-theme", "dark"));
   });
 });
+
+describe("local cache", () => {
+  it("shows the database and a problem, and rebuilds after confirmation", async () => {
+    const backend = new MockBackend();
+    backend.server.override("cache_summary", () => ({
+      environmentId: "sandbox",
+      database: ":memory:",
+      kinds: [],
+      freshness: { syncedAt: null, ageSeconds: null, empty: true, stale: false },
+      sync: null,
+      problem: "The cache file could not be opened. Use \"Rebuild cache\".",
+    }));
+    const { user } = await renderApp({ backend, hash: "#/settings" });
+    expect(await screen.findByTestId("cache-problem")).toHaveTextContent("Rebuild cache");
+    expect(screen.getByTestId("cache-database")).toHaveTextContent(":memory:");
+    backend.server.override("cache_rebuild", () => ({
+      environmentId: "sandbox",
+      database: "/home/operator/.local/share/capstan/capstan.db",
+      kinds: [],
+      freshness: { syncedAt: null, ageSeconds: null, empty: true, stale: false },
+      sync: null,
+      problem: null,
+    }));
+    await user.click(screen.getByTestId("cache-rebuild"));
+    expect(backend.callsOf("cache_rebuild")).toHaveLength(0);
+    await user.click(screen.getByTestId("cache-rebuild-confirm"));
+    expect(await screen.findByTestId("cache-rebuilt")).toBeInTheDocument();
+    expect(screen.getByTestId("cache-database")).toHaveTextContent("capstan.db");
+    expect(screen.queryByTestId("cache-problem")).toBeNull();
+    expect(backend.callsOf("cache_rebuild")).toHaveLength(1);
+  });
+});

@@ -4,6 +4,7 @@ import type { AppInfo, ErrorCode, ThemePreference } from "../lib/bindings";
 import { describeError, useBackend } from "../lib/backend";
 import { MonitorIcon, MoonIcon, SunIcon } from "../components/Icons";
 import { PageHeader } from "../components/Page";
+import { CacheSection } from "./CacheSection";
 
 const THEMES: Array<{ value: ThemePreference; label: string; hint: string; Icon: typeof SunIcon }> = [
   { value: "system", label: "System", hint: "Follow the operating system", Icon: MonitorIcon },
@@ -104,6 +105,8 @@ export function SettingsPage() {
           </dl>
         )}
       </section>
+
+      <CacheSection />
 
       <section className="card settings-section" aria-labelledby="keys-heading">
         <h2 id="keys-heading" className="section-title">
