@@ -71,7 +71,7 @@ impl Cache {
         }
     }
 
-    fn store(&self) -> Arc<Mutex<Store>> {
+    pub(crate) fn store(&self) -> Arc<Mutex<Store>> {
         self.store.lock().clone()
     }
 

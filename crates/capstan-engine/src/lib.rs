@@ -4,6 +4,7 @@
 //! [`Engine::dispatch`] and forwards every event the engine emits through its [`EventSink`]
 //! to the web view. Tests drive the same `dispatch` directly.
 
+mod calls;
 mod clients;
 mod connection;
 mod dispatch;
@@ -78,8 +79,13 @@ impl Engine {
         let settings = settings::SettingsFile::open(config.paths.config_dir.join("settings.json"));
         let cache = Arc::new(inventory::Cache::open(&config.paths.data_dir));
         let stored = settings.get();
+        let mut sandbox = config.sandbox;
+        // The sandbox keeps its world next to the cache, so work done in it survives a restart.
+        if sandbox.state_file.is_none() {
+            sandbox.state_file = Some(config.paths.data_dir.join("sandbox-state.json"));
+        }
         let environments = Environments::new(
-            config.sandbox,
+            sandbox,
             cache.load_environments(),
             stored.active_environment.clone(),
         );
@@ -106,22 +112,29 @@ impl Engine {
             prism: capstan_ipc::types::ServiceHealth::unknown(),
             checked_at: None,
         };
-        Self {
-            inner: Arc::new(Inner {
-                cache,
-                vault,
-                auto_sync: config.auto_sync,
-                paths: config.paths,
-                activity: config.activity,
-                version: config.version,
-                events,
-                settings,
-                environments,
-                status: RwLock::new(status),
-                check_lock: tokio::sync::Mutex::new(()),
-                workflow: workflow::Memory::default(),
-            }),
-        }
+        let inner = Arc::new(Inner {
+            cache,
+            vault,
+            auto_sync: config.auto_sync,
+            paths: config.paths,
+            activity: config.activity,
+            version: config.version,
+            events,
+            settings,
+            environments,
+            status: RwLock::new(status),
+            check_lock: tokio::sync::Mutex::new(()),
+            workflow: workflow::Memory::default(),
+        });
+        // Every API call also lands in the cache's activity table, tagged with the
+        // environment active when it finished.
+        let weak = Arc::downgrade(&inner);
+        let cache = Arc::clone(&inner.cache);
+        inner.activity.set_call_sink(calls::writer(
+            move || cache.store(),
+            move || weak.upgrade().map(|i| i.environments.active_id()),
+        ));
+        Self { inner }
     }
 
     /// Runs one IPC command. `payload` is the request JSON; the result is the response JSON

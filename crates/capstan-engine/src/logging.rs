@@ -36,6 +36,9 @@ struct ActivityInner {
     events: Mutex<VecDeque<ActivityEvent>>,
     seq: AtomicU64,
     listener: RwLock<Option<ActivityListener>>,
+    /// Receives every API-call event (target `capstan_http::call`) for the cache's
+    /// activity table.
+    call_sink: RwLock<Option<ActivityListener>>,
     log_dir: RwLock<Option<PathBuf>>,
 }
 
@@ -46,6 +49,7 @@ impl Default for ActivityLog {
                 events: Mutex::new(VecDeque::with_capacity(256)),
                 seq: AtomicU64::new(0),
                 listener: RwLock::new(None),
+                call_sink: RwLock::new(None),
                 log_dir: RwLock::new(None),
             }),
         }
@@ -55,6 +59,11 @@ impl Default for ActivityLog {
 impl ActivityLog {
     pub fn set_listener(&self, listener: ActivityListener) {
         *self.inner.listener.write() = Some(listener);
+    }
+
+    /// Where API-call events also go (the engine keeps them in the cache database).
+    pub fn set_call_sink(&self, sink: ActivityListener) {
+        *self.inner.call_sink.write() = Some(sink);
     }
 
     pub fn record(
@@ -81,6 +90,11 @@ impl ActivityLog {
         }
         if let Some(listener) = self.inner.listener.read().as_ref() {
             listener(&event);
+        }
+        if event.target == capstan_http::CALL_TARGET
+            && let Some(sink) = self.inner.call_sink.read().as_ref()
+        {
+            sink(&event);
         }
     }
 
@@ -151,7 +165,7 @@ pub fn init(log_dir: &Path, activity: &ActivityLog) -> LoggingGuard {
                 .with_ansi(false)
                 .with_target(true)
                 .with_filter(filter(
-                    "info,capstan=debug,capstan_engine=debug,capstan_sandbox=info",
+                    "info,capstan=debug,capstan_engine=debug,capstan_sandbox=info,capstan_http::call=debug",
                 ));
             (Some(layer), Some(guard))
         }
@@ -161,10 +175,12 @@ pub fn init(log_dir: &Path, activity: &ActivityLog) -> LoggingGuard {
         .with_writer(std::io::stderr)
         .with_target(true)
         .with_filter(filter("info"));
+    // API calls are debug events: in the Activity feed (shown at "debug") and, through the
+    // call sink, in the cache's activity table.
     let activity_layer = ActivityLayer {
         log: activity.clone(),
     }
-    .with_filter(filter("info"));
+    .with_filter(filter("info,capstan_http::call=debug"));
     let installed = tracing_subscriber::registry()
         .with(file_layer)
         .with(stderr_layer)

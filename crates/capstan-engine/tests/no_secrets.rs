@@ -274,6 +274,28 @@ async fn no_secret_reaches_the_cache_the_logs_or_any_answer_or_event() {
     drop(logging); // flushes the log file
     sb.shutdown().await;
 
+    // The API calls of the run are in the cache's activity log (redacted like the rest).
+    let calls = capstan_store::Store::open(paths.data_dir.join("capstan.db"))
+        .unwrap()
+        .recent_activity(None, 5_000)
+        .unwrap();
+    assert!(
+        calls.iter().any(|a| a.entry.service == "palette"
+            && a.entry.method == "POST"
+            && a.entry.path.ends_with("/v1/pcg/selfHosted")),
+        "{calls:?}"
+    );
+    assert!(
+        calls
+            .iter()
+            .any(|a| a.entry.service == "prism-central" && a.entry.outcome == "ok")
+    );
+    assert!(
+        calls.iter().any(|a| a.entry.outcome != "ok"),
+        "the faults show as failed calls"
+    );
+    assert!(calls.iter().all(|a| a.entry.environment_id.is_some()));
+
     // ---- the scan ---------------------------------------------------------------------------
     let files = files_under(home.path());
     assert!(

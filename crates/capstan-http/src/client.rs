@@ -11,6 +11,9 @@ use crate::error::{TransportError, classify};
 use crate::retry::{Idempotency, RetryPolicy, is_retryable_status, parse_retry_after};
 use crate::tls::{TlsPolicy, client_config};
 
+/// The `tracing` target of the one event every finished API call emits.
+pub const CALL_TARGET: &str = "capstan_http::call";
+
 /// Settings for one endpoint's client.
 #[derive(Clone)]
 pub struct HttpConfig {
@@ -215,6 +218,33 @@ impl HttpClient {
                     tokio::time::sleep(d).await;
                 }
                 _ => {
+                    // One event per API call, whatever its outcome: the engine keeps these
+                    // as the activity log of API calls (target `capstan_http::call`).
+                    let elapsed_ms = started.elapsed().as_millis() as u64;
+                    let service = self.config.label.as_str();
+                    let path = redacted(&url);
+                    match &outcome {
+                        Ok(r) => tracing::debug!(
+                            target: CALL_TARGET,
+                            service,
+                            %method,
+                            path = %path,
+                            status = r.status.as_u16(),
+                            elapsed_ms,
+                            attempts = attempt,
+                            "API call"
+                        ),
+                        Err(e) => tracing::debug!(
+                            target: CALL_TARGET,
+                            service,
+                            %method,
+                            path = %path,
+                            code = e.code(),
+                            elapsed_ms,
+                            attempts = attempt,
+                            "API call failed"
+                        ),
+                    }
                     return match outcome {
                         Ok(mut r) => {
                             r.attempts = attempt;

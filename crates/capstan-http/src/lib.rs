@@ -12,7 +12,7 @@ pub mod probe;
 pub mod retry;
 pub mod tls;
 
-pub use client::{HttpClient, HttpConfig, HttpResponse};
+pub use client::{CALL_TARGET, HttpClient, HttpConfig, HttpResponse};
 pub use error::{TransportError, chain_text, classify};
 pub use probe::{CertificateInfo, probe_certificate};
 pub use retry::{Idempotency, RetryPolicy, is_retryable_status, parse_retry_after};

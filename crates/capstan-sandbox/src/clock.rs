@@ -15,17 +15,19 @@ struct Inner {
 }
 
 impl Clock {
-    pub(crate) fn new(scale: f64) -> Self {
+    /// A clock that reads `demo_now` now: 0 for a fresh sandbox, the saved time for one
+    /// restored from its state file (time stands still while the sandbox is not running).
+    pub(crate) fn new(scale: f64, demo_now: f64) -> Self {
         Self {
             inner: Mutex::new(Inner {
                 real_base: Instant::now(),
-                demo_base: 0.0,
+                demo_base: demo_now,
                 scale,
             }),
         }
     }
 
-    /// Demo seconds since the sandbox started.
+    /// Demo seconds since the sandbox's world was first generated.
     pub(crate) fn now(&self) -> f64 {
         let i = self.inner.lock();
         i.demo_base + i.real_base.elapsed().as_secs_f64() / i.scale

@@ -557,8 +557,7 @@ fn make_vm(
     } else if !managed.is_empty() {
         let (s, row) = &managed[(rng.next_u32() as usize) % managed.len()];
         // Cached subnet JSON is refreshed once after generation, not per VM.
-        let allocated = world.subnets.rows[*row]
-            .data
+        let allocated = std::sync::Arc::make_mut(&mut world.subnets.rows[*row].data)
             .ipam
             .as_mut()
             .and_then(Ipam::allocate);

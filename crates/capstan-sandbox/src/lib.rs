@@ -14,6 +14,10 @@
 //! cluster about three). `time_scale` multiplies every delay: `0.01` turns three minutes into
 //! under two seconds. Session lifetimes (15 minutes) are demo seconds too.
 //!
+//! Persistence: with [`SandboxConfig::state_file`] the world (both APIs, pending lifecycle
+//! steps, the simulated clock) is saved about once a second after changes and at shutdown,
+//! and a later start with the same seed and size carries on from it (see `README.md`).
+//!
 //! Choices where the real services are undocumented (kept stable so clients can rely on them):
 //! - Prism list `length > 500` is **capped** to 500 (the metadata echoes the effective length),
 //!   `length < 1` or `offset < 0` is 400 `INVALID_ARGUMENT`. Unknown FIQL attributes and
@@ -34,6 +38,7 @@ mod clock;
 mod estate;
 mod faults;
 mod palette;
+mod persist;
 mod prism;
 mod record;
 pub mod samples;
@@ -43,11 +48,13 @@ mod tls;
 mod util;
 
 use std::net::{IpAddr, Ipv4Addr};
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 pub use faults::{
     FaultConfig, FaultHandle, FaultKind, FaultRule, FaultService, ParseFaultError, RateLimit,
 };
+pub use persist::SaveStats;
 pub use record::{Exchange, Service};
 
 /// How a sandbox is started. `Default` gives a small demo estate on free ports over HTTPS.
@@ -69,6 +76,11 @@ pub struct SandboxConfig {
     pub faults: FaultConfig,
     /// Keep every request/response pair, for contract tests ([`Sandbox::take_exchanges`]).
     pub record_exchanges: bool,
+    /// Keep the world in this JSON file across restarts (`None`: a fresh estate every start).
+    /// A file saved with the same seed and `vms` is loaded instead of generating; any other
+    /// file is moved aside to `<file>.broken` with a warning. Changes are saved about once a
+    /// second and at [`Sandbox::shutdown`]. Faults, sessions and tokens are not saved.
+    pub state_file: Option<PathBuf>,
 }
 
 impl Default for SandboxConfig {
@@ -83,6 +95,7 @@ impl Default for SandboxConfig {
             tls: true,
             faults: FaultConfig::default(),
             record_exchanges: false,
+            state_file: None,
         }
     }
 }
@@ -99,6 +112,8 @@ pub enum SandboxError {
     Certificate(String),
     #[error("invalid sandbox configuration: {0}")]
     InvalidConfig(String),
+    #[error("cannot save the sandbox state: {0}")]
+    StateFile(String),
 }
 
 impl SandboxError {
@@ -107,6 +122,7 @@ impl SandboxError {
             SandboxError::Bind { .. } => "sandbox_bind_failed",
             SandboxError::Certificate(_) => "sandbox_certificate_failed",
             SandboxError::InvalidConfig(_) => "sandbox_invalid_config",
+            SandboxError::StateFile(_) => "sandbox_state_file_failed",
         }
     }
 }
@@ -118,6 +134,11 @@ pub struct Sandbox {
     prism_url: String,
     cert: Option<tls::SelfSigned>,
     servers: Vec<server::ServerHandle>,
+    /// The background writer of the state file, when there is one.
+    writer: Option<(
+        tokio::sync::watch::Sender<bool>,
+        tokio::task::JoinHandle<()>,
+    )>,
 }
 
 /// Starts both servers and returns once they are listening.
@@ -167,6 +188,10 @@ pub async fn start(config: SandboxConfig) -> Result<Sandbox, SandboxError> {
             acceptor,
         ),
     ];
+    let writer = shared.persister().map(|_| {
+        let (stop, stop_rx) = tokio::sync::watch::channel(false);
+        (stop, persist::spawn_writer(shared.clone(), stop_rx))
+    });
     tracing::info!(%palette_url, %prism_url, "capstan sandbox listening");
     Ok(Sandbox {
         shared,
@@ -174,6 +199,7 @@ pub async fn start(config: SandboxConfig) -> Result<Sandbox, SandboxError> {
         prism_url,
         cert,
         servers,
+        writer,
     })
 }
 
@@ -263,9 +289,39 @@ impl Sandbox {
         self.shared.recorder.take()
     }
 
+    /// The state file in use (`None` without one, or when an unusable file there could not
+    /// be moved aside and is therefore left alone).
+    pub fn state_file(&self) -> Option<&Path> {
+        self.shared.persister().map(|p| p.path())
+    }
+
+    /// True when the world was loaded from the state file instead of generated.
+    pub fn is_restored(&self) -> bool {
+        self.shared.is_restored()
+    }
+
+    /// Saves the world to the state file now (it is also saved about once a second after a
+    /// change, and at shutdown). `Ok(None)` without a state file.
+    pub async fn save_state(&self) -> Result<Option<SaveStats>, SandboxError> {
+        let shared = self.shared.clone();
+        tokio::task::spawn_blocking(move || persist::save(&shared))
+            .await
+            .map_err(|e| SandboxError::StateFile(e.to_string()))?
+            .map_err(|e| SandboxError::StateFile(e.to_string()))
+    }
+
+    /// Stops both servers, then writes a final snapshot of the world (with a state file).
     pub async fn shutdown(mut self) {
         for s in self.servers.drain(..) {
             s.stop().await;
+        }
+        if let Some((stop, task)) = self.writer.take() {
+            let _ = stop.send(true);
+            let _ = task.await;
+            // Saved even when unchanged, so the simulated clock resumes where it stopped.
+            if let Err(e) = self.save_state().await {
+                tracing::warn!("{e}");
+            }
         }
     }
 }
@@ -274,6 +330,14 @@ impl Drop for Sandbox {
     fn drop(&mut self) {
         for s in &self.servers {
             s.signal_stop();
+        }
+        // Dropped without `shutdown`: save what changed since the last write, on this thread
+        // (nothing is lost, at the cost of blocking here for one write).
+        if let Some((stop, _task)) = self.writer.take() {
+            let _ = stop.send(true);
+            if self.shared.persister().is_some_and(|p| p.is_dirty()) {
+                let _ = persist::save(&self.shared);
+            }
         }
     }
 }

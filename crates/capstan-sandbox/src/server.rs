@@ -241,6 +241,17 @@ fn fault_response(
     Some(r)
 }
 
+/// Whether a served request may have changed what the state file holds: any write except
+/// the read-only POSTs (Prism lists, Palette searches and validations) and logins (sessions
+/// and tokens are not saved). Lifecycle steps mark the world dirty themselves.
+fn may_change_state(method: &str, path: &str) -> bool {
+    !matches!(method, "GET" | "HEAD" | "OPTIONS")
+        && !path.ends_with("/list")
+        && !path.ends_with("/search")
+        && !path.ends_with("/validate")
+        && !path.starts_with("/v1/auth/")
+}
+
 async fn handle(
     ctx: Arc<Ctx>,
     req: http::Request<hyper::body::Incoming>,
@@ -303,11 +314,16 @@ async fn handle(
         Some(r) => r,
         None => {
             let req = Request::from_parts(parts, Body::from(body.clone()));
-            ctx.router
+            let resp = ctx
+                .router
                 .clone()
                 .oneshot(req)
                 .await
-                .unwrap_or_else(|e: Infallible| match e {})
+                .unwrap_or_else(|e: Infallible| match e {});
+            if may_change_state(&method, &path) {
+                ctx.shared.mark_dirty();
+            }
+            resp
         }
     };
     if drop_response {
@@ -432,6 +448,8 @@ async fn info(State(s): State<Arc<Shared>>) -> Response {
             "tls": s.tls,
             "time_scale": s.clock.scale(),
             "demo_seconds": now,
+            "state_file": s.persister().map(|p| p.path().display().to_string()),
+            "restored": s.is_restored(),
         }),
     )
 }

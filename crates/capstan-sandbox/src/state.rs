@@ -14,6 +14,7 @@ use crate::clock::Clock;
 use crate::faults::FaultHandle;
 use crate::palette::PaletteWorld;
 use crate::palette::lifecycle::Event;
+use crate::persist::{self, Persister};
 use crate::prism::world::PrismWorld;
 use crate::record::Recorder;
 use crate::util::hex_token;
@@ -28,6 +29,7 @@ pub(crate) struct Creds {
     pub palette_password: Secret,
 }
 
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 pub(crate) struct Scheduled {
     pub due: f64,
     pub seq: u64,
@@ -65,14 +67,42 @@ pub(crate) struct World {
     pub palette: PaletteWorld,
     /// Runtime randomness (ids, name suffixes) - seeded, so a scripted run is repeatable.
     pub rng: ChaCha8Rng,
-    queue: BinaryHeap<Scheduled>,
-    seq: u64,
+    pub queue: BinaryHeap<Scheduled>,
+    pub seq: u64,
     pub now: f64,
     pub prism_sessions: HashMap<String, f64>,
     pub palette_tokens: HashMap<String, PaletteToken>,
 }
 
 impl World {
+    fn generated(config: &SandboxConfig) -> Self {
+        let prism = crate::estate::generate(config.seed, config.vms);
+        let mut rng = ChaCha8Rng::seed_from_u64(config.seed ^ 0x5A4D_B0C5);
+        let palette = PaletteWorld::seed(&mut rng);
+        Self::restored(prism, palette, rng, BinaryHeap::new(), 0, 0.0)
+    }
+
+    /// A world from its parts (sessions and tokens are never saved: clients log in again).
+    pub(crate) fn restored(
+        prism: PrismWorld,
+        palette: PaletteWorld,
+        rng: ChaCha8Rng,
+        queue: BinaryHeap<Scheduled>,
+        seq: u64,
+        now: f64,
+    ) -> Self {
+        Self {
+            prism,
+            palette,
+            rng,
+            queue,
+            seq,
+            now,
+            prism_sessions: HashMap::new(),
+            palette_tokens: HashMap::new(),
+        }
+    }
+
     /// Schedules `event` `delay` demo seconds from now.
     pub(crate) fn schedule(&mut self, delay: f64, event: Event) {
         self.seq += 1;
@@ -83,14 +113,18 @@ impl World {
         });
     }
 
-    fn tick(&mut self, now: f64) {
+    /// Applies every event due by `now`; true when at least one ran (the world changed).
+    fn tick(&mut self, now: f64) -> bool {
+        let mut changed = false;
         while self.queue.peek().is_some_and(|s| s.due <= now) {
             let Some(s) = self.queue.pop() else { break };
             // Events run "at" their due time so chained delays add up exactly.
             self.now = s.due;
             crate::palette::lifecycle::apply(self, s.event);
+            changed = true;
         }
         self.now = now;
+        changed
     }
 }
 
@@ -104,10 +138,13 @@ pub(crate) struct Shared {
     pub seed: u64,
     pub vms: usize,
     pub tls: bool,
+    persister: Option<Persister>,
+    restored: bool,
 }
 
 impl Shared {
     pub(crate) fn new(config: &SandboxConfig) -> Self {
+        // The credentials come from the seed alone, so they survive restarts with a state file.
         let mut cred_rng = ChaCha8Rng::seed_from_u64(config.seed ^ 0xC4ED_5EED);
         let creds = Creds {
             prism_user: "admin".to_owned(),
@@ -118,21 +155,22 @@ impl Shared {
             palette_email: "admin@capstan.sandbox".to_owned(),
             palette_password: Secret::new(format!("Palette-{}", hex_token(&mut cred_rng, 6))),
         };
-        let prism = crate::estate::generate(config.seed, config.vms);
-        let mut rng = ChaCha8Rng::seed_from_u64(config.seed ^ 0x5A4D_B0C5);
-        let palette = PaletteWorld::seed(&mut rng);
+        let (restored, persister) = match &config.state_file {
+            Some(path) => {
+                let opened = persist::open(path, config.seed, config.vms);
+                let persister = opened.writable.then(|| Persister::new(path.clone()));
+                (opened.restored, persister)
+            }
+            None => (None, None),
+        };
+        let is_restored = restored.is_some();
+        let (world, demo_now) = match restored {
+            Some(r) => (r.world, r.demo_seconds),
+            None => (World::generated(config), 0.0),
+        };
         Self {
-            world: Mutex::new(World {
-                prism,
-                palette,
-                rng,
-                queue: BinaryHeap::new(),
-                seq: 0,
-                now: 0.0,
-                prism_sessions: HashMap::new(),
-                palette_tokens: HashMap::new(),
-            }),
-            clock: Clock::new(config.time_scale),
+            world: Mutex::new(world),
+            clock: Clock::new(config.time_scale, demo_now),
             faults: FaultHandle::new(config.faults.clone(), config.seed),
             recorder: Recorder::new(config.record_exchanges),
             creds,
@@ -140,6 +178,24 @@ impl Shared {
             seed: config.seed,
             vms: config.vms,
             tls: config.tls,
+            persister,
+            restored: is_restored,
+        }
+    }
+
+    pub(crate) fn persister(&self) -> Option<&Persister> {
+        self.persister.as_ref()
+    }
+
+    /// True when the world came from the state file rather than the generator.
+    pub(crate) fn is_restored(&self) -> bool {
+        self.restored
+    }
+
+    /// Something the state file holds changed; the background writer saves it soon.
+    pub(crate) fn mark_dirty(&self) {
+        if let Some(p) = &self.persister {
+            p.mark_dirty();
         }
     }
 
@@ -166,7 +222,11 @@ impl Shared {
             .find(|c| !c.data.is_pc && c.data.name == name)
             .map(|c| c.data.uuid.clone());
         match uuid {
-            Some(u) => w.prism.clusters.update(&u, |c| c.is_available = available),
+            Some(u) => {
+                let found = w.prism.clusters.update(&u, |c| c.is_available = available);
+                self.mark_dirty();
+                found
+            }
             None => false,
         }
     }
@@ -175,7 +235,9 @@ impl Shared {
     pub(crate) fn world(&self) -> MutexGuard<'_, World> {
         let now = self.clock.now();
         let mut w = self.world.lock();
-        w.tick(now);
+        if w.tick(now) {
+            self.mark_dirty();
+        }
         w
     }
 }

@@ -98,6 +98,7 @@ async fn help_documents_every_flag_and_bad_faults_are_rejected() {
         "--bind",
         "--latency-ms",
         "--fault",
+        "--state-file",
     ] {
         assert!(help.contains(flag), "{flag} missing from --help");
     }
@@ -107,4 +108,100 @@ async fn help_documents_every_flag_and_bad_faults_are_rejected() {
         .unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("teapot"));
+}
+
+/// Starts the binary and returns it with its CAPSTAN_SANDBOX_PALETTE_URL.
+async fn spawn_with_state(state_file: &std::path::Path) -> (tokio::process::Child, String) {
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_capstan-sandbox"))
+        .args(["--http", "--vms", "20", "--state-file"])
+        .arg(state_file)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("spawn the binary");
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    // Every line is read: closing the pipe early would make the binary's next print fail.
+    let url = tokio::time::timeout(Duration::from_secs(30), async {
+        let mut url = String::new();
+        loop {
+            let line = lines.next_line().await.unwrap().expect("a line");
+            if let Some(u) = line.strip_prefix("CAPSTAN_SANDBOX_PALETTE_URL=") {
+                url = u.to_owned();
+            }
+            if line.starts_with("CAPSTAN_SANDBOX_PALETTE_API_KEY=") {
+                return url;
+            }
+        }
+    })
+    .await
+    .expect("the URL line in time");
+    (child, url)
+}
+
+#[tokio::test]
+async fn state_file_flag_survives_a_killed_process() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("state.json");
+    let c = reqwest::Client::new();
+    let (mut child, url) = spawn_with_state(&file).await;
+    let info: serde_json::Value = c
+        .get(format!("{url}/__sandbox/info"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(info["restored"], false);
+    let r = c
+        .put(format!(
+            "{url}/__sandbox/prism/clusters/pe-cluster-02/availability"
+        ))
+        .json(&serde_json::json!({"is_available": false}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    // Saved by the background writer, so even a killed process keeps the change.
+    let start = std::time::Instant::now();
+    while !std::fs::read_to_string(&file)
+        .unwrap_or_default()
+        .contains("\"is_available\":false")
+    {
+        assert!(start.elapsed() < Duration::from_secs(10), "no state file");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    child.kill().await.unwrap();
+
+    // A new client: a pooled connection to the killed process must not be reused if the
+    // new one happens to get the same port.
+    let c = reqwest::Client::new();
+    let (mut child, url) = spawn_with_state(&file).await;
+    let info: serde_json::Value = c
+        .get(format!("{url}/__sandbox/info"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(info["restored"], true);
+    assert_eq!(info["state_file"], file.display().to_string());
+    let r = c
+        .post(format!(
+            "{}/api/nutanix/v3/clusters/list",
+            info["prism_url"].as_str().unwrap()
+        ))
+        .basic_auth("admin", info["prism_password"].as_str())
+        .json(&serde_json::json!({"filter": "name==pe-cluster-02"}))
+        .send()
+        .await
+        .unwrap();
+    let v: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(
+        v["entities"][0]["status"]["resources"]["config"]["is_available"],
+        false
+    );
+    child.kill().await.unwrap();
 }

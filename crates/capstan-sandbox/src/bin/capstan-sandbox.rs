@@ -1,6 +1,7 @@
 //! `capstan-sandbox`: runs the Palette + Prism Central emulator until Ctrl-C.
 
 use std::net::IpAddr;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use capstan_sandbox::{FaultConfig, FaultRule, RateLimit, SandboxConfig};
@@ -57,6 +58,11 @@ struct Args {
     /// Answer bad Prism credentials with an empty 401 body instead of the JSON envelope.
     #[arg(long)]
     prism_401_empty_body: bool,
+    /// Keep the sandbox's world in this JSON file across restarts: loaded at start when it
+    /// was saved with the same --seed and --vms (anything else is moved aside to
+    /// <file>.broken), saved about once a second after changes and on Ctrl-C.
+    #[arg(long, value_name = "PATH")]
+    state_file: Option<PathBuf>,
     /// Record request/response pairs (only useful to the library API; kept for parity).
     #[arg(long, hide = true)]
     record: bool,
@@ -100,6 +106,7 @@ async fn main() -> ExitCode {
             palette_rate_limit: args.palette_rate_limit.map(RateLimit::per_second),
         },
         record_exchanges: args.record,
+        state_file: args.state_file,
     };
     let sandbox = match capstan_sandbox::start(config).await {
         Ok(s) => s,
@@ -121,6 +128,14 @@ async fn main() -> ExitCode {
     );
     if let Some(sha) = sandbox.certificate_sha256() {
         eprintln!("TLS certificate SHA-256: {sha}");
+    }
+    if let Some(path) = sandbox.state_file() {
+        let how = if sandbox.is_restored() {
+            "restored from"
+        } else {
+            "will be saved to"
+        };
+        eprintln!("State {how} {}", path.display());
     }
     use std::io::Write;
     let _ = std::io::stdout().flush();

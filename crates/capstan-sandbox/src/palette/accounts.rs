@@ -14,6 +14,7 @@ use super::*;
 use crate::state::Shared;
 use crate::util::hex_uid;
 
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 pub(crate) struct Account {
     pub meta: Meta,
     pub kind: String,

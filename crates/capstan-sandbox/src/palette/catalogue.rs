@@ -15,25 +15,29 @@ use super::*;
 use crate::state::Shared;
 use crate::util::hex_uid;
 
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 pub(crate) struct Registry {
     pub uid: String,
     pub name: String,
-    pub scope: &'static str,
+    #[serde(with = "crate::persist::static_str")]
+    pub scope: crate::persist::StaticStr,
     pub is_default: bool,
     pub is_private: bool,
 }
 
-#[derive(Clone)]
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 pub(crate) struct Pack {
     pub uid: String,
     pub name: String,
     pub display_name: String,
-    pub layer: &'static str,
+    #[serde(with = "crate::persist::static_str")]
+    pub layer: crate::persist::StaticStr,
     pub version: String,
     pub registry_uid: String,
     pub cloud_types: Vec<String>,
     pub values: String,
-    pub addon_type: &'static str,
+    #[serde(with = "crate::persist::static_str")]
+    pub addon_type: crate::persist::StaticStr,
 }
 
 impl Pack {

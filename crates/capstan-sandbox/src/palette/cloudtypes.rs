@@ -38,11 +38,13 @@ pub(crate) fn is_builtin(name: &str) -> bool {
     BUILT_IN.iter().any(|b| b.0 == name) || name == "all"
 }
 
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 pub(crate) struct CloudType {
     pub meta: Meta,
     pub display_name: String,
     pub is_managed: bool,
     pub category: String,
+    #[serde(with = "crate::persist::logo")]
     pub logo: Option<(String, Vec<u8>)>,
     pub content: BTreeMap<String, String>,
     pub templates: BTreeMap<String, String>,

@@ -25,7 +25,7 @@ use crate::util::{hex_uid, now_rfc3339};
 const MAX_POOL_SIZE: u64 = 200;
 
 /// Where and how a pool's VMs are created (from its NutanixMachineTemplate).
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub(crate) struct MachineSpec {
     pub pe: Ref,
     pub subnets: Vec<Ref>,
@@ -37,6 +37,7 @@ pub(crate) struct MachineSpec {
     pub uefi: bool,
 }
 
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 pub(crate) struct Machine {
     pub uid: String,
     pub name: String,
@@ -47,6 +48,7 @@ pub(crate) struct Machine {
     pub updated: String,
 }
 
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 pub(crate) struct Pool {
     pub name: String,
     pub is_cp: bool,
@@ -62,6 +64,7 @@ pub(crate) struct Pool {
     pub deleted: bool,
 }
 
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 pub(crate) struct Cluster {
     pub meta: Meta,
     pub scope_project: Option<String>,

@@ -30,7 +30,7 @@ const MACHINE_DELETE_SECS: f64 = 20.0;
 const CLUSTER_DELETE_SECS: f64 = 40.0;
 const PURGE_SECS: f64 = 20.0;
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub(crate) enum Event {
     PrismTaskDone(String),
     PcgRunning(String),
@@ -43,6 +43,7 @@ pub(crate) enum Event {
     ClusterPurge(String),
 }
 
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 pub(crate) struct ClusterEvent {
     pub uid: String,
     pub object_uid: String,

@@ -33,6 +33,7 @@ pub(crate) use clusters::Cluster;
 // ---------------------------------------------------------------------------------------
 // World
 
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 pub(crate) struct Project {
     pub uid: String,
     pub name: String,
@@ -40,7 +41,7 @@ pub(crate) struct Project {
 }
 
 /// Common metadata of Palette objects.
-#[derive(Clone, Default)]
+#[derive(Clone, Default, serde::Serialize, serde::Deserialize)]
 pub(crate) struct Meta {
     pub uid: String,
     pub name: String,
@@ -97,6 +98,7 @@ pub(crate) fn string_map(v: &Value) -> Option<BTreeMap<String, String>> {
     })
 }
 
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 pub(crate) struct PaletteWorld {
     pub tenant_uid: String,
     pub user_uid: String,

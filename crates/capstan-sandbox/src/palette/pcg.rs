@@ -19,6 +19,7 @@ use crate::util::{hex_uid, now_rfc3339};
 /// Demo seconds between the second manifest fetch and the PCG reporting Running.
 pub(crate) const PCG_BOOT_SECS: f64 = 45.0;
 
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 pub(crate) struct Overlord {
     pub meta: Meta,
     pub cloud_type: String,
@@ -165,6 +166,9 @@ async fn manifest(
     if now_ready && !was_ready && o.state == "Pending" {
         w.schedule(PCG_BOOT_SECS, Event::PcgRunning(uid.clone()));
     }
+    drop(w);
+    // A GET that changes state: the fetched flags are saved like any other change.
+    shared.mark_dirty();
     octet_stream(
         manifest_yaml(&uid, service, &palette_url).into_bytes(),
         &format!("{service}-manifest.yaml"),

@@ -17,6 +17,7 @@ use super::*;
 use crate::state::Shared;
 use crate::util::hex_uid;
 
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 pub(crate) struct Profile {
     pub meta: Meta,
     pub version: String,

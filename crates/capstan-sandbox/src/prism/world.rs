@@ -2,7 +2,9 @@
 //! handlers only concatenate strings.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Value, json};
 
 use crate::util::ipv4_to_string;
@@ -10,7 +12,8 @@ use crate::util::ipv4_to_string;
 /// `(uuid, name)` of a referenced entity.
 pub(crate) type Ref = (String, String);
 
-pub(crate) trait Entity {
+/// `Clone` so a record shared with a state-file snapshot can still be changed (copy on write).
+pub(crate) trait Entity: Clone {
     const KIND: &'static str;
     fn uuid(&self) -> &str;
     fn name(&self) -> &str;
@@ -22,7 +25,9 @@ pub(crate) trait Entity {
 }
 
 pub(crate) struct Row<T> {
-    pub data: T,
+    /// Shared so that a snapshot for the state file is a reference count, not a deep copy;
+    /// writers go through [`Arc::make_mut`], which copies only while a snapshot holds it.
+    pub data: Arc<T>,
     pub json: String,
 }
 
@@ -38,7 +43,10 @@ impl<T: Entity> Table<T> {
 
     pub(crate) fn insert(&mut self, data: T) {
         let json = data.to_json_string();
-        self.rows.push(Row { data, json });
+        self.rows.push(Row {
+            data: Arc::new(data),
+            json,
+        });
     }
 
     pub(crate) fn position(&self, uuid: &str) -> Option<usize> {
@@ -53,7 +61,7 @@ impl<T: Entity> Table<T> {
     pub(crate) fn update(&mut self, uuid: &str, f: impl FnOnce(&mut T)) -> bool {
         match self.rows.iter_mut().find(|r| r.data.uuid() == uuid) {
             Some(row) => {
-                f(&mut row.data);
+                f(Arc::make_mut(&mut row.data));
                 row.json = row.data.to_json_string();
                 true
             }
@@ -62,11 +70,49 @@ impl<T: Entity> Table<T> {
     }
 
     pub(crate) fn remove(&mut self, uuid: &str) -> Option<T> {
-        self.position(uuid).map(|i| self.rows.remove(i).data)
+        self.position(uuid)
+            .map(|i| Arc::unwrap_or_clone(self.rows.remove(i).data))
     }
 
     pub(crate) fn len(&self) -> usize {
         self.rows.len()
+    }
+}
+
+impl<T> Table<T> {
+    /// The records (shared, not copied) without their cached JSON: only for saving, never
+    /// to serve from.
+    fn copy_for_saving(&self) -> Self {
+        Self {
+            rows: self
+                .rows
+                .iter()
+                .map(|r| Row {
+                    data: Arc::clone(&r.data),
+                    json: String::new(),
+                })
+                .collect(),
+        }
+    }
+}
+
+// Persisted as the records alone: the cached JSON is derived, so it is rebuilt on load.
+impl<T: Serialize> Serialize for Table<T> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.rows.iter().map(|r| &*r.data))
+    }
+}
+
+impl<'de, T: Entity + Deserialize<'de>> Deserialize<'de> for Table<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let records = Vec::<T>::deserialize(deserializer)?;
+        let mut table = Table {
+            rows: Vec::with_capacity(records.len()),
+        };
+        for record in records {
+            table.insert(record);
+        }
+        Ok(table)
     }
 }
 
@@ -92,6 +138,7 @@ fn metadata(kind: &str, uuid: &str, name: &str, created: &str, project: Option<&
     m
 }
 
+#[derive(Clone, Serialize, Deserialize)]
 pub(crate) struct ClusterRec {
     pub uuid: String,
     pub name: String,
@@ -173,6 +220,7 @@ impl Entity for ClusterRec {
     }
 }
 
+#[derive(Clone, Serialize, Deserialize)]
 pub(crate) struct Ipam {
     pub network: u32,
     pub prefix: u8,
@@ -227,6 +275,7 @@ impl Ipam {
     }
 }
 
+#[derive(Clone, Serialize, Deserialize)]
 pub(crate) struct SubnetRec {
     pub uuid: String,
     pub name: String,
@@ -310,13 +359,15 @@ impl Entity for SubnetRec {
     }
 }
 
+#[derive(Clone, Serialize, Deserialize)]
 pub(crate) struct ImageRec {
     pub uuid: String,
     pub name: String,
     pub iso: bool,
     pub size_bytes: u64,
     pub clusters: Vec<Ref>,
-    pub state: &'static str,
+    #[serde(with = "crate::persist::static_str")]
+    pub state: crate::persist::StaticStr,
     pub source_uri: String,
     pub checksum: String,
     pub created: String,
@@ -363,11 +414,13 @@ impl Entity for ImageRec {
     }
 }
 
+#[derive(Clone, Serialize, Deserialize)]
 pub(crate) struct IpEndpoint {
     pub ip: String,
     pub learned: bool,
 }
 
+#[derive(Clone, Serialize, Deserialize)]
 pub(crate) struct Nic {
     pub uuid: String,
     pub mac: String,
@@ -377,6 +430,7 @@ pub(crate) struct Nic {
     pub pool_ip: Option<u32>,
 }
 
+#[derive(Clone, Serialize, Deserialize)]
 pub(crate) struct VmRec {
     pub uuid: String,
     pub name: String,
@@ -550,6 +604,7 @@ impl Entity for VmRec {
     }
 }
 
+#[derive(Clone, Serialize, Deserialize)]
 pub(crate) struct HostRec {
     pub uuid: String,
     pub name: String,
@@ -597,6 +652,7 @@ impl Entity for HostRec {
     }
 }
 
+#[derive(Clone, Serialize, Deserialize)]
 pub(crate) struct ProjectRec {
     pub uuid: String,
     pub name: String,
@@ -646,10 +702,12 @@ impl Entity for ProjectRec {
     }
 }
 
+#[derive(Clone, Serialize, Deserialize)]
 pub(crate) struct TaskRec {
     pub uuid: String,
     pub operation_type: String,
-    pub status: &'static str,
+    #[serde(with = "crate::persist::static_str")]
+    pub status: crate::persist::StaticStr,
     pub percentage: u32,
     pub entities: Vec<(String, Ref)>,
     pub cluster: Option<Ref>,
@@ -695,12 +753,14 @@ impl Entity for TaskRec {
     }
 }
 
+#[derive(Clone, Serialize, Deserialize)]
 pub(crate) struct CategoryKey {
     pub description: String,
     pub system_defined: bool,
     pub values: BTreeMap<String, String>,
 }
 
+#[derive(Serialize, Deserialize)]
 pub(crate) struct PrismWorld {
     pub pc_uuid: String,
     pub pc_vm: Option<Ref>,
@@ -715,6 +775,23 @@ pub(crate) struct PrismWorld {
 }
 
 impl PrismWorld {
+    /// A copy to serialise after the world lock is released (records are shared, so this
+    /// is cheap); its tables carry no cached JSON.
+    pub(crate) fn copy_for_saving(&self) -> Self {
+        Self {
+            pc_uuid: self.pc_uuid.clone(),
+            pc_vm: self.pc_vm.clone(),
+            clusters: self.clusters.copy_for_saving(),
+            subnets: self.subnets.copy_for_saving(),
+            images: self.images.copy_for_saving(),
+            vms: self.vms.copy_for_saving(),
+            hosts: self.hosts.copy_for_saving(),
+            projects: self.projects.copy_for_saving(),
+            tasks: self.tasks.copy_for_saving(),
+            categories: self.categories.clone(),
+        }
+    }
+
     pub(crate) fn add_category_value(&mut self, key: &str, value: &str, description: &str) {
         let k = self
             .categories
