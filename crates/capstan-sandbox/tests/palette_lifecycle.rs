@@ -187,7 +187,13 @@ async fn cluster_lifecycle_end_to_end() {
     assert_eq!(s, 409);
 
     let (_, c) = pget(&sb, &format!("/v1/spectroclusters/{uid}")).await;
-    assert_eq!(c["status"]["state"], "Pending");
+    // Pending lasts a fraction of a second at this time scale; a loaded machine may
+    // already see the next phase, never a later one or a missing state.
+    let state = c["status"]["state"].as_str().unwrap_or_default().to_owned();
+    assert!(
+        state == "Pending" || state == "Provisioning",
+        "a new cluster starts Pending: {state}"
+    );
     // Picker endpoints: the cluster meta list is a bare array (v1SpectroClustersMeta).
     let (_, metas) = pget(&sb, "/v1/dashboard/spectroclusters/meta").await;
     let metas = metas.as_array().expect("a JSON array");
