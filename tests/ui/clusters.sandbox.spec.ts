@@ -3,27 +3,7 @@
  * sandbox through capstan-bridge: the lists are the engine's SQLite cache, filled by its
  * own background sync.
  */
-import type { APIRequestContext } from "@playwright/test";
-import { expect, shot, test } from "./fixtures";
-
-async function rpc<T>(request: APIRequestContext, cmd: string, payload: unknown): Promise<T> {
-  const reply = await request.post("/rpc", { data: { cmd, payload } });
-  const body = (await reply.json()) as { ok?: T; err?: { code: string; message: string } };
-  if (body.err) throw new Error(`${cmd}: ${body.err.code} ${body.err.message}`);
-  return body.ok as T;
-}
-
-async function waitForCache(request: APIRequestContext): Promise<void> {
-  await expect
-    .poll(
-      async () => {
-        const s = await rpc<{ freshness: { empty: boolean }; sync: unknown }>(request, "cache_summary", {});
-        return !s.freshness.empty && s.sync === null;
-      },
-      { timeout: 60_000, intervals: [250, 500, 1000] },
-    )
-    .toBe(true);
-}
+import { expect, rpc, shot, test, waitForCache } from "./fixtures";
 
 test.describe.configure({ timeout: 120_000 });
 

@@ -3,7 +3,7 @@
  * the cache is filled by the engine's own background sync of a 2,000-VM sandbox estate.
  */
 import type { APIRequestContext, Page } from "@playwright/test";
-import { expect, shot, test } from "./fixtures";
+import { expect, rpc, shot, test, waitForCache } from "./fixtures";
 
 interface Row {
   id: string;
@@ -11,27 +11,6 @@ interface Row {
   parentName: string | null;
   nodeId: string | null;
   columns: Record<string, unknown>;
-}
-
-async function rpc<T>(request: APIRequestContext, cmd: string, payload: unknown): Promise<T> {
-  const reply = await request.post("/rpc", { data: { cmd, payload } });
-  expect(reply.ok()).toBe(true);
-  const body = (await reply.json()) as { ok?: T; err?: { code: string; message: string } };
-  if (body.err) throw new Error(`${cmd}: ${body.err.code} ${body.err.message}`);
-  return body.ok as T;
-}
-
-/** Waits until the engine's first sync has filled the cache. */
-async function waitForCache(request: APIRequestContext): Promise<void> {
-  await expect
-    .poll(
-      async () => {
-        const s = await rpc<{ freshness: { empty: boolean }; sync: unknown }>(request, "cache_summary", {});
-        return !s.freshness.empty && s.sync === null;
-      },
-      { timeout: 60_000, intervals: [250, 500, 1000] },
-    )
-    .toBe(true);
 }
 
 async function vms(request: APIRequestContext, search?: string): Promise<Row[]> {

@@ -1,36 +1,13 @@
 //! The engine's command dispatcher, driven exactly as the desktop shell drives it.
 
-use std::sync::Arc;
+mod support;
 
-use capstan_engine::{ActivityLog, AppPaths, Engine, EngineConfig, EventSink};
 use capstan_ipc::ErrorCode;
-use parking_lot::Mutex;
 use serde_json::{Value, json};
+use support::engine as test_engine;
 
-#[derive(Default)]
-struct Collect(Mutex<Vec<(&'static str, Value)>>);
-
-impl EventSink for Collect {
-    fn emit(&self, event: &'static str, payload: Value) {
-        self.0.lock().push((event, payload));
-    }
-}
-
-fn engine(home: &std::path::Path) -> (Engine, Arc<Collect>) {
-    let events = Arc::new(Collect::default());
-    let config = EngineConfig {
-        paths: AppPaths::under(home),
-        activity: ActivityLog::default(),
-        sandbox: capstan_sandbox::SandboxConfig {
-            vms: 30,
-            time_scale: 0.01,
-            ..Default::default()
-        },
-        version: "0.0.0-test".into(),
-        auto_sync: false,
-        secret_store: Some(capstan_secrets::StorePreference::Memory),
-    };
-    (Engine::new(config, events.clone()), events)
+fn engine(home: &std::path::Path) -> (capstan_engine::Engine, std::sync::Arc<support::Collect>) {
+    test_engine(home, 30)
 }
 
 #[tokio::test]

@@ -2,65 +2,24 @@
 //! sandbox: sync with progress events, the views it feeds, cancel, and painting from the
 //! cache after a restart with the network gone.
 
-use std::sync::Arc;
+mod support;
+
 use std::time::{Duration, Instant};
 
-use capstan_engine::{ActivityLog, AppPaths, Engine, EngineConfig, EventSink};
 use capstan_ipc::ErrorCode;
 use capstan_ipc::inventory::*;
-use parking_lot::Mutex;
 use serde_json::{Value, json};
+use support::{Collect, call, engine};
 
-#[derive(Default)]
-struct Collect(Mutex<Vec<(&'static str, Value)>>);
-
-impl EventSink for Collect {
-    fn emit(&self, event: &'static str, payload: Value) {
-        self.0.lock().push((event, payload));
-    }
-}
-
-impl Collect {
-    fn sync_events(&self) -> Vec<SyncEvent> {
-        self.0
-            .lock()
-            .iter()
-            .filter(|(name, _)| *name == "capstan://sync")
-            .map(|(_, v)| serde_json::from_value(v.clone()).expect("SyncEvent"))
-            .collect()
-    }
-}
-
-fn engine(home: &std::path::Path, vms: usize) -> (Engine, Arc<Collect>) {
-    let events = Arc::new(Collect::default());
-    let config = EngineConfig {
-        paths: AppPaths::under(home),
-        activity: ActivityLog::default(),
-        sandbox: capstan_sandbox::SandboxConfig {
-            vms,
-            time_scale: 0.01,
-            ..Default::default()
-        },
-        version: "0.0.0-test".into(),
-        auto_sync: false,
-        secret_store: Some(capstan_secrets::StorePreference::Memory),
-    };
-    (Engine::new(config, events.clone()), events)
-}
-
-async fn call<T: serde::de::DeserializeOwned>(engine: &Engine, cmd: &str, payload: Value) -> T {
-    let value = engine
-        .dispatch(cmd, payload)
-        .await
-        .unwrap_or_else(|e| panic!("{cmd} failed: {} {}", e.code.as_str(), e.message));
-    serde_json::from_value(value).unwrap_or_else(|e| panic!("{cmd} answer: {e}"))
+fn sync_events(events: &Collect) -> Vec<SyncEvent> {
+    events.payloads("capstan://sync")
 }
 
 /// Waits for the run's last event (completed, failed or cancelled).
 async fn finished(events: &Collect, run_id: u64) -> SyncEvent {
     let started = Instant::now();
     loop {
-        if let Some(e) = events.sync_events().into_iter().find(|e| {
+        if let Some(e) = sync_events(events).into_iter().find(|e| {
             e.run_id == run_id
                 && matches!(
                     e.phase,
@@ -108,8 +67,7 @@ async fn a_sync_fills_the_cache_and_every_view_reads_it() {
         last.kinds_total, 13,
         "6 Prism Central kinds + 7 Palette kinds"
     );
-    let progress: Vec<SyncEvent> = events
-        .sync_events()
+    let progress: Vec<SyncEvent> = sync_events(&events)
         .into_iter()
         .filter(|e| e.run_id == started.run_id && e.phase == SyncEventPhase::Progress)
         .collect();

@@ -7,14 +7,16 @@
 //! This file is its own test binary, so it can install the app's real logging (file layer
 //! at debug for Capstan's crates) without clashing with other tests.
 
-use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
+mod support;
+
 use capstan_engine::{ActivityLog, AppPaths, Engine, EngineConfig, EventSink};
 use parking_lot::Mutex;
 use serde_json::{Value, json};
+use support::{components, contains, files_under};
 
 #[derive(Default)]
 struct Recorder {
@@ -47,42 +49,6 @@ async fn fault(palette_url: &str, rule: Value) {
         .await
         .expect("fault control");
     assert!(r.status().is_success(), "fault rule refused: {rule}");
-}
-
-fn components(version: &str) -> String {
-    let crd = |plural: &str, kind: &str| {
-        format!(
-            "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: {plural}.infrastructure.cluster.x-k8s.io\nspec:\n  group: infrastructure.cluster.x-k8s.io\n  names:\n    kind: {kind}\n    plural: {plural}\n"
-        )
-    };
-    [
-        crd("nutanixclusters", "NutanixCluster"),
-        crd("nutanixmachines", "NutanixMachine"),
-        crd("nutanixmachinetemplates", "NutanixMachineTemplate"),
-        format!(
-            "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: capx-controller-manager\n  namespace: capx-system\nspec:\n  template:\n    spec:\n      containers:\n      - name: manager\n        image: ghcr.io/nutanix-cloud-native/cluster-api-provider-nutanix/controller:{version}\n"
-        ),
-    ]
-    .join("---\n")
-}
-
-fn files_under(dir: &Path) -> Vec<(std::path::PathBuf, Vec<u8>)> {
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            out.extend(files_under(&path));
-        } else if let Ok(bytes) = std::fs::read(&path) {
-            out.push((path, bytes));
-        }
-    }
-    out
-}
-
-fn contains(haystack: &[u8], needle: &str) -> bool {
-    haystack
-        .windows(needle.len())
-        .any(|w| w == needle.as_bytes())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -3,50 +3,23 @@
 //! tested, trusted by pin, saved with its secrets, activated, checked and synced; the
 //! encrypted-file secret store survives a restart; no secret reaches the database or logs.
 
-use std::sync::Arc;
+mod support;
+
 use std::time::{Duration, Instant};
 
-use capstan_engine::{ActivityLog, AppPaths, Engine, EngineConfig, EventSink};
+use capstan_engine::Engine;
 use capstan_ipc::ErrorCode;
 use capstan_ipc::diagnosis::Outcome;
 use capstan_ipc::setup::*;
 use capstan_ipc::types::{EnvironmentList, HealthState, Status};
 use capstan_secrets::StorePreference;
-use parking_lot::Mutex;
-use serde_json::{Value, json};
+use serde_json::json;
+use support::{Collect, call, contains, files_under as all_files};
 
-#[derive(Default)]
-struct Collect(Mutex<Vec<(&'static str, Value)>>);
-
-impl EventSink for Collect {
-    fn emit(&self, event: &'static str, payload: Value) {
-        self.0.lock().push((event, payload));
-    }
-}
-
-fn engine(home: &std::path::Path, store: StorePreference) -> (Engine, Arc<Collect>) {
-    let events = Arc::new(Collect::default());
-    let config = EngineConfig {
-        paths: AppPaths::under(home),
-        activity: ActivityLog::default(),
-        sandbox: capstan_sandbox::SandboxConfig {
-            vms: 20,
-            time_scale: 0.01,
-            ..Default::default()
-        },
-        version: "0.0.0-test".into(),
-        auto_sync: false,
-        secret_store: Some(store),
-    };
-    (Engine::new(config, events.clone()), events)
-}
-
-async fn call<T: serde::de::DeserializeOwned>(engine: &Engine, cmd: &str, payload: Value) -> T {
-    let value = engine
-        .dispatch(cmd, payload)
-        .await
-        .unwrap_or_else(|e| panic!("{cmd} failed: {} {}", e.code.as_str(), e.message));
-    serde_json::from_value(value).unwrap_or_else(|e| panic!("{cmd} answer: {e}"))
+fn engine(home: &std::path::Path, store: StorePreference) -> (Engine, std::sync::Arc<Collect>) {
+    let mut config = support::config(home, 20);
+    config.secret_store = Some(store);
+    support::engine_from(config)
 }
 
 /// "Lab" pointing at a standalone sandbox, as a user would type it.
@@ -84,26 +57,6 @@ fn secrets(sb: &capstan_sandbox::Sandbox, password: &str) -> SecretsInput {
         prism_password: Some(password.into()),
         ..Default::default()
     }
-}
-
-/// Every file under `dir`, as bytes.
-fn all_files(dir: &std::path::Path) -> Vec<(std::path::PathBuf, Vec<u8>)> {
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            out.extend(all_files(&path));
-        } else if let Ok(bytes) = std::fs::read(&path) {
-            out.push((path, bytes));
-        }
-    }
-    out
-}
-
-fn contains(haystack: &[u8], needle: &str) -> bool {
-    haystack
-        .windows(needle.len())
-        .any(|w| w == needle.as_bytes())
 }
 
 #[tokio::test]

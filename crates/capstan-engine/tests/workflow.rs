@@ -9,27 +9,19 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
-use capstan_engine::{ActivityLog, AppPaths, Engine, EngineConfig, NoEvents};
+mod support;
+
+use capstan_engine::{Engine, NoEvents};
 use capstan_ipc::workflow::*;
-use capstan_ipc::{ErrorCode, IpcError};
+use capstan_ipc::ErrorCode;
 use serde_json::{Value, json};
+use support::{call, components, fails};
 
 /// `tls: false` serves the sandbox over plain HTTP, so a test can reach its fault controls
 /// directly; the app's default (HTTPS with the certificate pinned) is `tls: true`.
 fn engine_with(home: &Path, tls: bool) -> Engine {
-    let config = EngineConfig {
-        paths: AppPaths::under(home),
-        activity: ActivityLog::default(),
-        sandbox: capstan_sandbox::SandboxConfig {
-            vms: 20,
-            time_scale: 0.01,
-            tls,
-            ..Default::default()
-        },
-        version: "0.0.0-test".into(),
-        auto_sync: false,
-        secret_store: Some(capstan_secrets::StorePreference::Memory),
-    };
+    let mut config = support::config(home, 20);
+    config.sandbox.tls = tls;
     Engine::new(config, Arc::new(NoEvents))
 }
 
@@ -41,21 +33,6 @@ async fn started(home: &Path) -> Engine {
     let engine = engine(home);
     engine.start().await;
     engine
-}
-
-async fn call<T: serde::de::DeserializeOwned>(engine: &Engine, cmd: &str, payload: Value) -> T {
-    let value = engine
-        .dispatch(cmd, payload)
-        .await
-        .unwrap_or_else(|e| panic!("{cmd} failed: {} {}", e.code.as_str(), e.message));
-    serde_json::from_value(value).unwrap_or_else(|e| panic!("{cmd} answer: {e}"))
-}
-
-async fn fails(engine: &Engine, cmd: &str, payload: Value) -> IpcError {
-    match engine.dispatch(cmd, payload).await {
-        Ok(v) => panic!("{cmd} should have failed, answered {v}"),
-        Err(e) => e,
-    }
 }
 
 async fn state(engine: &Engine) -> WorkflowState {
@@ -129,26 +106,6 @@ async fn clear_faults(engine: &Engine) {
 }
 
 // ---- step inputs -------------------------------------------------------------------------
-
-/// A CAPX infrastructure-components bundle as small as the check accepts: the three
-/// Nutanix CRDs and the controller Deployment carrying the version.
-fn components(version: &str) -> String {
-    let crd = |plural: &str, kind: &str| {
-        format!(
-            "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: {plural}.infrastructure.cluster.x-k8s.io\nspec:\n  group: infrastructure.cluster.x-k8s.io\n  names:\n    kind: {kind}\n    plural: {plural}\n"
-        )
-    };
-    [
-        "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: capx-system\n".to_owned(),
-        crd("nutanixclusters", "NutanixCluster"),
-        crd("nutanixmachines", "NutanixMachine"),
-        crd("nutanixmachinetemplates", "NutanixMachineTemplate"),
-        format!(
-            "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: capx-controller-manager\n  namespace: capx-system\nspec:\n  template:\n    spec:\n      containers:\n      - name: manager\n        image: ghcr.io/nutanix-cloud-native/cluster-api-provider-nutanix/controller:{version}\n"
-        ),
-    ]
-    .join("---\n")
-}
 
 fn png(width: u32, height: u32, size: usize) -> String {
     let mut b = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
