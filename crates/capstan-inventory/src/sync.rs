@@ -6,9 +6,16 @@
 //!   `POST /<kind>s/list` pages of `page_size`. The first page gives `total_matches`; the
 //!   rest are fetched with at most `concurrency` requests in flight (each its own task), and
 //!   written **in offset order**, each page in one transaction with the next offset as the
-//!   run's cursor. So after a crash, a failure or a cancel, every row up to the cursor is in
-//!   the cache and the next sync resumes there (one page earlier, to absorb objects deleted
-//!   meanwhile that shift the offsets).
+//!   run's cursor (pages that arrived while the previous write ran share one transaction,
+//!   up to eight). So after a crash, a failure or a cancel, every row up
+//!   to the cursor is in the cache and the next sync resumes there (one page earlier, to
+//!   absorb objects deleted meanwhile that shift the offsets).
+//! * **Cost at scale.** Entities are redacted while the response is parsed (no JSON tree per
+//!   VM; see `capstan_store::RedactedJson`) and turned into records in the fetching task.
+//!   Every store call runs on tokio's blocking pool, never on an async worker; one page is
+//!   written while the next ones are fetched. The store skips rows whose content hash is
+//!   unchanged (they are only marked seen), so a re-sync of an unchanged estate mostly
+//!   costs the listing.
 //! * **Palette kinds** are small and not offset-paged: cloud types, PCGs (overlords), cloud
 //!   accounts of each custom cloud type, cluster profiles, clusters (with their cloud config
 //!   and overview health), machine pools (from the cloud configs) and nodes (the machines of
@@ -43,11 +50,11 @@ use std::time::Duration;
 use capstan_palette::PaletteClient;
 use capstan_prism::{ListResponse, PrismClient, PrismError};
 use capstan_store::{
-    CacheRecord, CloudAccountRecord, CloudTypeRecord, HostRecord, ImageRecord, Kind, ListQuery,
+    CloudAccountRecord, CloudTypeRecord, HostRecord, ImageRecord, Kind, ListQuery,
     MachinePoolRecord, NodeRecord, PaletteClusterRecord, PcgRecord, PeClusterRecord, ProfileRecord,
-    ProjectRecord, Store, StoreError, SubnetRecord, SyncRun, VmRecord, now_ms,
+    ProjectRecord, RedactedJson, Store, StoreError, SubnetRecord, SyncRun, VmRecord, now_ms,
 };
-use futures::StreamExt;
+use futures::{FutureExt, StreamExt};
 use parking_lot::Mutex;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -154,6 +161,10 @@ pub struct KindReport {
     pub kind: Kind,
     /// Rows written by this call (a resumed run's earlier pages are not counted).
     pub fetched: u64,
+    /// Of `fetched`, rows whose content had not changed since the cache last wrote them:
+    /// only marked as seen, not rewritten.
+    #[serde(default)]
+    pub unchanged: u64,
     /// Rows removed because the object is gone remotely.
     pub swept: u64,
     pub resumed: bool,
@@ -280,13 +291,35 @@ fn parse_all<T, R>(
     (records, unreadable)
 }
 
-fn write<R: CacheRecord>(
-    store: &Mutex<Store>,
-    run: &mut SyncRun,
-    records: &[R],
-    cursor: &str,
-) -> Result<usize, StoreError> {
-    store.lock().upsert_page(run, records, cursor)
+/// Runs `f` on the shared store on tokio's blocking pool: SQLite never occupies an async
+/// worker, so fetching and parsing pages carries on while a page is written. A panic inside
+/// `f` is passed on.
+async fn on_store<T, F>(store: &Arc<Mutex<Store>>, f: F) -> Result<T, StoreError>
+where
+    T: Send + 'static,
+    F: FnOnce(&mut Store) -> Result<T, StoreError> + Send + 'static,
+{
+    let store = Arc::clone(store);
+    match tokio::task::spawn_blocking(move || f(&mut store.lock())).await {
+        Ok(result) => result,
+        Err(join) => std::panic::resume_unwind(join.into_panic()),
+    }
+}
+
+/// At most this many fetched pages are written in one transaction (when the writer fell
+/// behind and several are waiting): up to 4,000 rows at the maximum page size.
+const MAX_PAGES_PER_WRITE: usize = 8;
+
+/// A page write running on the blocking pool; yields the run handle back (with its new
+/// cursor and counts) and how many rows the page had.
+type PageWrite = tokio::task::JoinHandle<Result<(SyncRun, usize), StoreError>>;
+
+/// A page write with what to report once it committed.
+struct PendingPage {
+    write: PageWrite,
+    /// The offset after this page (its cursor).
+    next: usize,
+    unreadable: u64,
 }
 
 /// One Prism page, already turned into records (in the fetching task, so the CPU work of
@@ -308,33 +341,42 @@ enum Records {
     Project(Vec<ProjectRecord>),
 }
 
+/// A small kind's record from an entity redacted on the way in: parsed into a `Value` for
+/// the record's `from_v3` (which redacts again, a no-op). VMs, the large kind, are read
+/// from the text directly.
+fn via_value<R>(
+    from_v3: impl Fn(Value) -> Result<R, StoreError>,
+) -> impl Fn(RedactedJson) -> Result<R, StoreError> {
+    move |entity| from_v3(serde_json::from_str(entity.as_str())?)
+}
+
 impl PrismPage {
-    fn parse(kind: Kind, list: ListResponse<Value>) -> Self {
+    fn parse(kind: Kind, list: ListResponse<RedactedJson>) -> Self {
         let len = list.entities.len();
         let entities = list.entities;
         let (records, unreadable) = match kind {
             Kind::Subnet => {
-                let (r, bad) = parse_all(kind, entities, SubnetRecord::from_v3);
+                let (r, bad) = parse_all(kind, entities, via_value(SubnetRecord::from_v3));
                 (Records::Subnet(r), bad)
             }
             Kind::Image => {
-                let (r, bad) = parse_all(kind, entities, ImageRecord::from_v3);
+                let (r, bad) = parse_all(kind, entities, via_value(ImageRecord::from_v3));
                 (Records::Image(r), bad)
             }
             Kind::Vm => {
-                let (r, bad) = parse_all(kind, entities, VmRecord::from_v3);
+                let (r, bad) = parse_all(kind, entities, VmRecord::from_redacted);
                 (Records::Vm(r), bad)
             }
             Kind::Host => {
-                let (r, bad) = parse_all(kind, entities, HostRecord::from_v3);
+                let (r, bad) = parse_all(kind, entities, via_value(HostRecord::from_v3));
                 (Records::Host(r), bad)
             }
             Kind::Project => {
-                let (r, bad) = parse_all(kind, entities, ProjectRecord::from_v3);
+                let (r, bad) = parse_all(kind, entities, via_value(ProjectRecord::from_v3));
                 (Records::Project(r), bad)
             }
             _ => {
-                let (r, bad) = parse_all(kind, entities, PeClusterRecord::from_v3);
+                let (r, bad) = parse_all(kind, entities, via_value(PeClusterRecord::from_v3));
                 (Records::PeCluster(r), bad)
             }
         };
@@ -346,20 +388,36 @@ impl PrismPage {
         }
     }
 
+    /// Appends a later page of the same kind (to be written in the same transaction).
+    fn absorb(&mut self, later: PrismPage) {
+        self.len += later.len;
+        self.total = later.total.or(self.total);
+        self.unreadable += later.unreadable;
+        match (&mut self.records, later.records) {
+            (Records::PeCluster(a), Records::PeCluster(b)) => a.extend(b),
+            (Records::Subnet(a), Records::Subnet(b)) => a.extend(b),
+            (Records::Image(a), Records::Image(b)) => a.extend(b),
+            (Records::Vm(a), Records::Vm(b)) => a.extend(b),
+            (Records::Host(a), Records::Host(b)) => a.extend(b),
+            (Records::Project(a), Records::Project(b)) => a.extend(b),
+            _ => unreachable!("pages of one walk are of one kind"),
+        }
+    }
+
     /// Writes the records with `cursor` in one transaction; returns how many were written.
     fn write(
         &self,
-        store: &Mutex<Store>,
+        store: &mut Store,
         run: &mut SyncRun,
         cursor: &str,
     ) -> Result<usize, StoreError> {
         match &self.records {
-            Records::PeCluster(r) => write(store, run, r, cursor),
-            Records::Subnet(r) => write(store, run, r, cursor),
-            Records::Image(r) => write(store, run, r, cursor),
-            Records::Vm(r) => write(store, run, r, cursor),
-            Records::Host(r) => write(store, run, r, cursor),
-            Records::Project(r) => write(store, run, r, cursor),
+            Records::PeCluster(r) => store.upsert_page(run, r, cursor),
+            Records::Subnet(r) => store.upsert_page(run, r, cursor),
+            Records::Image(r) => store.upsert_page(run, r, cursor),
+            Records::Vm(r) => store.upsert_page(run, r, cursor),
+            Records::Host(r) => store.upsert_page(run, r, cursor),
+            Records::Project(r) => store.upsert_page(run, r, cursor),
         }
     }
 }
@@ -429,45 +487,64 @@ impl Syncer {
     }
 
     /// Starts or resumes the run; `None` when incremental mode skips the kind.
-    fn open_run(
+    async fn open_run(
         &self,
         environment_id: &str,
         kind: Kind,
         options: &SyncOptions,
     ) -> Result<Option<(SyncRun, bool)>, SyncError> {
-        let mut store = self.store.lock();
-        if let Some(run) = store
-            .resume_sync(environment_id, kind)
-            .map_err(|e| SyncError::store(kind, e))?
-        {
-            return Ok(Some((run, true)));
-        }
-        if options.mode == SyncMode::Incremental {
-            let state = store
-                .sync_state(environment_id, kind)
-                .map_err(|e| SyncError::store(kind, e))?;
-            let max_age = i64::try_from(options.max_age.as_millis()).unwrap_or(i64::MAX);
-            if state
-                .last_completed_at
-                .is_some_and(|at| now_ms().saturating_sub(at) < max_age)
-            {
-                return Ok(None);
+        let environment_id = environment_id.to_owned();
+        let incremental = options.mode == SyncMode::Incremental;
+        let max_age = i64::try_from(options.max_age.as_millis()).unwrap_or(i64::MAX);
+        on_store(&self.store, move |store| {
+            if let Some(run) = store.resume_sync(&environment_id, kind)? {
+                return Ok(Some((run, true)));
             }
-        }
-        let run = store
-            .begin_sync(environment_id, kind, capstan_store::SyncMode::Full)
-            .map_err(|e| SyncError::store(kind, e))?;
-        Ok(Some((run, false)))
+            if incremental {
+                let state = store.sync_state(&environment_id, kind)?;
+                if state
+                    .last_completed_at
+                    .is_some_and(|at| now_ms().saturating_sub(at) < max_age)
+                {
+                    return Ok(None);
+                }
+            }
+            let run = store.begin_sync(&environment_id, kind, capstan_store::SyncMode::Full)?;
+            Ok(Some((run, false)))
+        })
+        .await
+        .map_err(|e| SyncError::store(kind, e))
+    }
+
+    /// Completes the run (sweeping what it did not see); returns the swept count and how
+    /// many rows of the kind are cached now.
+    async fn finish(&self, run: SyncRun) -> Result<(u64, u64), SyncError> {
+        let kind = run.kind();
+        on_store(&self.store, move |store| {
+            let environment_id = run.environment_id().to_owned();
+            let swept = store.finish_sync(run)?;
+            Ok((swept as u64, store.count(&environment_id, kind)?))
+        })
+        .await
+        .map_err(|e| SyncError::store(kind, e))
     }
 
     /// Marks the run failed (keeping every row) and passes the error on.
-    fn fail(&self, run: SyncRun, err: SyncError, progress: &dyn Fn(SyncPhase)) -> SyncError {
+    async fn fail(
+        &self,
+        run: SyncRun,
+        err: SyncError,
+        progress: &(dyn Fn(SyncPhase) + Sync),
+    ) -> SyncError {
         let phase = if matches!(err, SyncError::Cancelled { .. }) {
             SyncPhase::Cancelled
         } else {
             SyncPhase::Failed
         };
-        if let Err(store_err) = self.store.lock().fail_sync(run, &err.to_string()) {
+        let message = err.to_string();
+        if let Err(store_err) =
+            on_store(&self.store, move |store| store.fail_sync(run, &message)).await
+        {
             tracing::warn!(
                 code = store_err.code(),
                 "could not record the failed sync: {store_err}"
@@ -475,6 +552,39 @@ impl Syncer {
         }
         progress(phase);
         err
+    }
+
+    /// Starts writing `page` (cursor `next`) on the blocking pool.
+    fn start_write(&self, run: &SyncRun, page: PrismPage, next: usize) -> PendingPage {
+        let store = Arc::clone(&self.store);
+        let mut run = run.clone();
+        let unreadable = page.unreadable;
+        let write = tokio::task::spawn_blocking(move || {
+            let written = page.write(&mut store.lock(), &mut run, &next.to_string())?;
+            Ok((run, written))
+        });
+        PendingPage {
+            write,
+            next,
+            unreadable,
+        }
+    }
+
+    /// Waits for a page write; on success the run handle takes the committed cursor.
+    async fn settle(
+        pending: PendingPage,
+        run: &mut SyncRun,
+        report: &mut KindReport,
+    ) -> Result<usize, SyncError> {
+        let kind = run.kind();
+        let (committed, written) = match pending.write.await {
+            Ok(result) => result.map_err(|e| SyncError::store(kind, e))?,
+            Err(join) => std::panic::resume_unwind(join.into_panic()),
+        };
+        *run = committed;
+        report.fetched += written as u64;
+        report.unreadable += pending.unreadable;
+        Ok(pending.next)
     }
 
     async fn sync_prism_kind(
@@ -497,6 +607,7 @@ impl Syncer {
         let mut report = KindReport {
             kind,
             fetched: 0,
+            unchanged: 0,
             swept: 0,
             resumed: false,
             skipped: false,
@@ -505,7 +616,7 @@ impl Syncer {
         let Some((path, api_kind)) = prism_list_path(kind) else {
             return Ok(report);
         };
-        let Some((mut run, resumed)) = self.open_run(environment_id, kind, options)? else {
+        let Some((mut run, resumed)) = self.open_run(environment_id, kind, options).await? else {
             report.skipped = true;
             emit(SyncPhase::Skipped, 0, None);
             return Ok(report);
@@ -548,9 +659,10 @@ impl Syncer {
                     outcome.consistent
                 }
                 Err(err) => {
-                    return Err(
-                        self.fail(run, err, &|phase| emit(phase, report.fetched, last_total))
-                    );
+                    let fetched = report.fetched;
+                    return Err(self
+                        .fail(run, err, &|phase| emit(phase, fetched, last_total))
+                        .await);
                 }
             };
             if consistent {
@@ -559,17 +671,9 @@ impl Syncer {
             tracing::info!(%kind, pass, "the list changed while it was read; reading it again before sweeping");
             from = 0;
         }
-        let swept = self
-            .store
-            .lock()
-            .finish_sync(run)
-            .map_err(|e| SyncError::store(kind, e))?;
-        report.swept = swept as u64;
-        let count = self
-            .store
-            .lock()
-            .count(environment_id, kind)
-            .map_err(|e| SyncError::store(kind, e))?;
+        report.unchanged = run.stats().unchanged;
+        let (swept, count) = self.finish(run).await?;
+        report.swept = swept;
         emit(SyncPhase::Completed, count, Some(count));
         Ok(report)
     }
@@ -594,8 +698,9 @@ impl Syncer {
             let (attempts, backoff) = (options.page_attempts, options.backoff);
             async move {
                 let body = json!({"kind": api_kind, "offset": offset, "length": page_size});
+                // Entities are redacted while the response is parsed: no `Value` tree.
                 match with_backoff(attempts, backoff, &cancel, PrismError::code, || {
-                    client.post_json::<ListResponse<Value>>(path, &body)
+                    client.post_json::<ListResponse<RedactedJson>>(path, &body)
                 })
                 .await
                 {
@@ -605,20 +710,12 @@ impl Syncer {
                 }
             }
         };
-        let mut commit = |run: &mut SyncRun, offset: usize, page: PrismPage| {
-            let next = offset + page.len;
-            let written = page
-                .write(&self.store, run, &next.to_string())
-                .map_err(|e| SyncError::store(kind, e))?;
-            report.fetched += written as u64;
-            report.unreadable += page.unreadable;
-            Ok::<usize, SyncError>(next)
-        };
 
         let first = fetch(start).await?;
         let total = first.total.map(|t| t as usize);
         let step = first.len;
-        let mut next = commit(run, start, first)?;
+        let mut next =
+            Self::settle(self.start_write(run, first, start + step), run, report).await?;
         on_page(next as u64, total.map(|t| t as u64));
         let Some(total) = total else {
             // No total: walk sequentially until a short or empty page.
@@ -626,7 +723,8 @@ impl Syncer {
                 loop {
                     let page = fetch(next).await?;
                     let n = page.len;
-                    next = commit(run, next, page)?;
+                    let pending = self.start_write(run, page, next + n);
+                    next = Self::settle(pending, run, report).await?;
                     on_page(next as u64, None);
                     if n < step {
                         break;
@@ -665,22 +763,73 @@ impl Syncer {
             }
         }))
         .buffered(options.concurrency.max(1));
-        while let Some((offset, page)) = pages.next().await {
-            // A page fetched before the cancel is not written after it: the cancel takes
-            // effect at the next page boundary.
-            if cancel.is_cancelled() {
-                return Err(SyncError::Cancelled { kind });
+        // One page is written while the next is awaited: writes stay in offset order (one
+        // at a time) and never hold up the fetches.
+        let mut pending: Option<PendingPage> = None;
+        let walked = async {
+            // Notes what a page says about the list (its total, whether it came back short).
+            let check = |offset: usize, page: &PrismPage, latest: &mut usize, whole: &mut bool| {
+                if let Some(t) = page.total {
+                    *latest = t as usize;
+                }
+                if page.len < step.min(total - offset) {
+                    *whole = false;
+                }
+            };
+            while let Some((offset, page)) = pages.next().await {
+                // A page fetched before the cancel is not written after it: the cancel takes
+                // effect at the next page boundary.
+                if cancel.is_cancelled() {
+                    return Err(SyncError::Cancelled { kind });
+                }
+                let mut page = page?;
+                check(offset, &page, &mut latest_total, &mut consistent);
+                let mut end = offset + page.len;
+                let mut failed = None;
+                if let Some(previous) = pending.take() {
+                    let done = Self::settle(previous, run, report).await?;
+                    on_page(done as u64, Some(latest_total as u64));
+                    // Pages that arrived while the writer was busy go into one transaction:
+                    // fewer, larger commits cost less per row. The cursor still lands after
+                    // the last of them.
+                    for _ in 1..MAX_PAGES_PER_WRITE {
+                        if cancel.is_cancelled() {
+                            break;
+                        }
+                        let Some(Some((offset, more))) = pages.next().now_or_never() else {
+                            break;
+                        };
+                        match more {
+                            Ok(more) => {
+                                check(offset, &more, &mut latest_total, &mut consistent);
+                                end = offset + more.len;
+                                page.absorb(more);
+                            }
+                            Err(err) => {
+                                failed = Some(err);
+                                break;
+                            }
+                        }
+                    }
+                }
+                // Pages before a failed one are still written (and count for a resume).
+                pending = Some(self.start_write(run, page, end));
+                if let Some(err) = failed {
+                    return Err(err);
+                }
             }
-            let page = page?;
-            if let Some(t) = page.total {
-                latest_total = t as usize;
-            }
-            let expected = step.min(total - offset);
-            if page.len < expected {
-                consistent = false;
-            }
-            next = commit(run, offset, page)?;
-            on_page(next as u64, Some(latest_total as u64));
+            Ok(())
+        }
+        .await;
+        // Whatever happened, the write in flight finishes (and counts) before the run is
+        // completed or marked failed.
+        let last = match pending.take() {
+            Some(previous) => Self::settle(previous, run, report).await.map(Some),
+            None => Ok(None),
+        };
+        walked?;
+        if let Some(done) = last? {
+            on_page(done as u64, Some(latest_total as u64));
         }
         Ok(WalkOutcome {
             total: Some(latest_total as u64),
@@ -711,12 +860,13 @@ impl Syncer {
         let mut report = KindReport {
             kind,
             fetched: 0,
+            unchanged: 0,
             swept: 0,
             resumed: false,
             skipped: false,
             unreadable: 0,
         };
-        let Some((mut run, resumed)) = self.open_run(environment_id, kind, options)? else {
+        let Some((run, resumed)) = self.open_run(environment_id, kind, options).await? else {
             report.skipped = true;
             emit(SyncPhase::Skipped, 0, None);
             return Ok(report);
@@ -736,15 +886,22 @@ impl Syncer {
             .await;
         let entities = match fetched {
             Ok(entities) => entities,
-            Err(err) => return Err(self.fail(run, err, &|phase| emit(phase, 0, None))),
+            Err(err) => return Err(self.fail(run, err, &|phase| emit(phase, 0, None)).await),
         };
         let total = entities.len();
+        let cursor = total.to_string();
         let written = {
+            // The whole kind in one transaction, on the blocking pool.
             macro_rules! page {
                 ($records:expr) => {{
                     let (records, bad) = $records;
                     report.unreadable = bad;
-                    write(&self.store, &mut run, &records, &total.to_string())
+                    let mut run = run.clone();
+                    on_store(&self.store, move |store| {
+                        let written = store.upsert_page(&mut run, &records, &cursor)?;
+                        Ok((run, written))
+                    })
+                    .await
                 }};
             }
             match kind {
@@ -779,23 +936,20 @@ impl Syncer {
                 Kind::Node => page!(parse_all(kind, entities, |(cluster, pool, e)| {
                     NodeRecord::from_palette(&cluster, &pool, e)
                 })),
-                _ => Ok(0),
+                _ => Ok((run.clone(), 0)),
             }
         };
-        let written = match written {
-            Ok(n) => n,
+        let (run, written) = match written {
+            Ok(done) => done,
             Err(e) => {
                 let err = SyncError::store(kind, e);
-                return Err(self.fail(run, err, &|phase| emit(phase, 0, None)));
+                return Err(self.fail(run, err, &|phase| emit(phase, 0, None)).await);
             }
         };
         report.fetched = written as u64;
-        let swept = self
-            .store
-            .lock()
-            .finish_sync(run)
-            .map_err(|e| SyncError::store(kind, e))?;
-        report.swept = swept as u64;
+        report.unchanged = run.stats().unchanged;
+        let (swept, _) = self.finish(run).await?;
+        report.swept = swept;
         emit(SyncPhase::Completed, written as u64, Some(written as u64));
         Ok(report)
     }
@@ -1005,31 +1159,33 @@ impl Syncer {
         };
         // What the cache already knows, for the incremental cloud-config shortcut.
         let cached: HashMap<String, Value> = {
-            let store = self.store.lock();
-            let mut map = HashMap::new();
-            let mut offset = 0;
-            loop {
-                let page = store
-                    .list(
-                        environment_id,
+            let environment_id = environment_id.to_owned();
+            on_store(&self.store, move |store| {
+                let mut map = HashMap::new();
+                let mut offset = 0;
+                loop {
+                    let page = store.list(
+                        &environment_id,
                         Kind::PaletteCluster,
                         &ListQuery {
                             limit: ListQuery::MAX_LIMIT,
                             offset,
                             ..ListQuery::default()
                         },
-                    )
-                    .map_err(|e| SyncError::store(kind, e))?;
-                let n = page.items.len() as u64;
-                for item in page.items {
-                    map.insert(item.id, item.json);
+                    )?;
+                    let n = page.items.len() as u64;
+                    for item in page.items {
+                        map.insert(item.id, item.json);
+                    }
+                    offset += n;
+                    if n == 0 || offset >= page.total {
+                        break;
+                    }
                 }
-                offset += n;
-                if n == 0 || offset >= page.total {
-                    break;
-                }
-            }
-            map
+                Ok(map)
+            })
+            .await
+            .map_err(|e| SyncError::store(kind, e))?
         };
         let uids: Vec<(String, Option<String>)> = meta_items
             .iter()

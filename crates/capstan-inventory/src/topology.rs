@@ -17,7 +17,8 @@
 //! VM that is not one of its own assigned IPs; Palette's `controlPlaneEndpoint.host` is
 //! used when no VM shows it (yet).
 //!
-//! Scale: [`TopologyModel::load`] reads the cache once (25,000 VMs into compact structs);
+//! Scale: [`TopologyModel::load`] reads the cache once (25,000 VMs into compact structs, from
+//! the store's narrow VM query rather than their JSON);
 //! [`TopologyModel::graph`] then emits VM nodes only for Kubernetes clusters and for
 //! expanded groups (or groups small enough to show inline), so re-rendering after an expand
 //! does not touch the cache. [`TopologyModel::search`] finds VMs inside collapsed groups and
@@ -25,7 +26,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
-use capstan_store::{CachedEntity, Kind, ListQuery, Store, StoreError};
+use capstan_store::{CachedEntity, Kind, ListQuery, Store, StoreError, VmSummary};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
@@ -228,72 +229,25 @@ fn s(v: &Value, pointer: &str) -> Option<String> {
         .map(str::to_owned)
 }
 
-fn vm_info(e: CachedEntity) -> VmInfo {
-    let json = &e.json;
-    let resources = json
-        .pointer("/status/resources")
-        .or_else(|| json.pointer("/spec/resources"));
-    let mut assigned = Vec::new();
-    let mut learned = Vec::new();
-    let mut subnets = Vec::new();
-    let mut images = Vec::new();
-    if let Some(res) = resources {
-        for nic in res
-            .get("nic_list")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-        {
-            if let Some(subnet) = s(nic, "/subnet_reference/uuid") {
-                subnets.push(subnet);
-            }
-            for ep in nic
-                .get("ip_endpoint_list")
-                .and_then(Value::as_array)
+impl From<VmSummary> for VmInfo {
+    fn from(vm: VmSummary) -> Self {
+        VmInfo {
+            k8s: vm
+                .categories
                 .into_iter()
-                .flatten()
-            {
-                let Some(ip) = s(ep, "/ip") else { continue };
-                if ep.get("type").and_then(Value::as_str) == Some("LEARNED") {
-                    learned.push(ip);
-                } else {
-                    assigned.push(ip);
-                }
-            }
+                .find(|(key, value)| key == CLUSTER_CATEGORY && !value.is_empty())
+                .map(|(_, value)| value),
+            vcpus: vm.num_vcpus,
+            memory_mib: vm.memory_mib,
+            uuid: vm.uuid,
+            name: vm.name,
+            pe: vm.cluster_uuid,
+            power: vm.power_state,
+            assigned: vm.assigned_ips,
+            learned: vm.learned_ips,
+            subnets: vm.subnet_uuids,
+            images: vm.image_uuids,
         }
-        for disk in res
-            .get("disk_list")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-        {
-            if s(disk, "/data_source_reference/kind").as_deref() == Some("image")
-                && let Some(image) = s(disk, "/data_source_reference/uuid")
-            {
-                images.push(image);
-            }
-        }
-    }
-    subnets.dedup();
-    VmInfo {
-        k8s: s(json, &format!("/metadata/categories/{CLUSTER_CATEGORY}")),
-        vcpus: resources.and_then(|r| {
-            let sockets = r.get("num_sockets")?.as_i64()?;
-            let per = r
-                .get("num_vcpus_per_socket")
-                .and_then(Value::as_i64)
-                .unwrap_or(1);
-            Some(sockets * per)
-        }),
-        memory_mib: resources.and_then(|r| r.get("memory_size_mib")?.as_i64()),
-        uuid: e.id,
-        name: e.name,
-        pe: e.parent,
-        power: e.state,
-        assigned,
-        learned,
-        subnets,
-        images,
     }
 }
 
@@ -320,7 +274,8 @@ fn endpoint_host(values: &str) -> Option<String> {
 }
 
 impl TopologyModel {
-    /// Reads everything cached for `env` (all VMs included; about a second for 25,000).
+    /// Reads everything cached for `env`, all VMs included (VMs through
+    /// [`Store::vm_summaries`], which reads no JSON; well under a second for 25,000).
     pub fn load(store: &Store, env: &str) -> Result<Self, StoreError> {
         let environment = store.environment(env)?;
         let mut model = TopologyModel {
@@ -385,9 +340,11 @@ impl TopologyModel {
                 state: e.state,
             })
             .collect();
-        model.vms = load_all(store, env, Kind::Vm)?
+        // The one large kind: narrow columns and child tables, no JSON per VM.
+        model.vms = store
+            .vm_summaries(env)?
             .into_iter()
-            .map(vm_info)
+            .map(VmInfo::from)
             .collect();
         model.pcgs = load_all(store, env, Kind::Pcg)?
             .into_iter()

@@ -757,3 +757,193 @@ async fn a_list_that_shifts_during_the_sync_is_read_again_before_sweeping() {
         "extra {extra:?}, missing {missing:?}"
     );
 }
+
+#[tokio::test]
+async fn a_resync_of_an_unchanged_estate_only_marks_rows_seen() {
+    let sb = sandbox(300).await;
+    let prism = prism(&sb);
+    let store = store(&sb);
+    let options = SyncOptions {
+        page_size: 50,
+        ..quick(&[Kind::Subnet, Kind::Vm])
+    };
+    let syncer = Syncer::new(prism.clone(), None, store.clone());
+    let cold = syncer
+        .sync_environment(ENV, &options, |_| {}, &CancellationToken::new())
+        .await
+        .expect("cold sync");
+    let vm = cold.kind(Kind::Vm).expect("vm report");
+    assert_eq!((vm.fetched, vm.unchanged), (300, 0));
+    let seen_before = store
+        .lock()
+        .summary(ENV)
+        .expect("summary")
+        .into_iter()
+        .find(|k| k.kind == Kind::Vm)
+        .and_then(|k| k.oldest_seen_at)
+        .expect("seen");
+
+    // One VM deleted remotely; nothing else changes.
+    let victim = prism.list_vms(None).await.expect("vms")[7]
+        .uuid()
+        .expect("uuid")
+        .to_owned();
+    prism
+        .request_raw(http::Method::DELETE, &format!("vms/{victim}"), None)
+        .await
+        .expect("delete vm");
+    wait_until("VM deleted", Duration::from_secs(30), || {
+        let prism = prism.clone();
+        let uuid = victim.clone();
+        async move {
+            prism
+                .get_vm(&uuid)
+                .await
+                .err()
+                .filter(|e| e.code() == "not_found")
+                .map(|_| ())
+        }
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(5)).await;
+
+    let warm = syncer
+        .sync_environment(ENV, &options, |_| {}, &CancellationToken::new())
+        .await
+        .expect("warm sync");
+    let vm = warm.kind(Kind::Vm).expect("vm report");
+    assert_eq!(
+        (vm.fetched, vm.unchanged, vm.swept),
+        (299, 299, 1),
+        "{vm:?}"
+    );
+    // The subnet that got the deleted VM's address back changed; the others did not.
+    let subnets = warm.kind(Kind::Subnet).expect("subnet report");
+    assert_eq!(subnets.unchanged, subnets.fetched - 1, "{subnets:?}");
+    let store = store.lock();
+    assert_eq!(store.count(ENV, Kind::Vm).expect("count"), 299);
+    assert!(store.get(ENV, Kind::Vm, &victim).expect("get").is_none());
+    // Every remaining row was marked seen by the warm run, though none was rewritten.
+    let summary = store.summary(ENV).expect("summary");
+    let vms = summary
+        .iter()
+        .find(|k| k.kind == Kind::Vm)
+        .expect("vm summary");
+    assert!(vms.oldest_seen_at.expect("seen") > seen_before, "{vms:?}");
+    assert_eq!(vms.sync.status, SyncStatus::Completed);
+}
+
+/// What the topology used to read from every VM's JSON, kept here as the reference for the
+/// store's narrow query.
+fn facts_from_json(vm: &capstan_store::CachedEntity) -> capstan_store::VmSummary {
+    use serde_json::Value;
+    let text = |v: &Value, pointer: &str| {
+        v.pointer(pointer)
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+    };
+    let json = &vm.json;
+    let resources = json
+        .pointer("/status/resources")
+        .or_else(|| json.pointer("/spec/resources"))
+        .expect("resources");
+    let mut facts = capstan_store::VmSummary {
+        uuid: vm.id.clone(),
+        name: vm.name.clone(),
+        cluster_uuid: vm.parent.clone(),
+        power_state: vm.state.clone(),
+        num_vcpus: resources["num_sockets"]
+            .as_i64()
+            .map(|s| s * resources["num_vcpus_per_socket"].as_i64().unwrap_or(1)),
+        memory_mib: resources["memory_size_mib"].as_i64(),
+        categories: json["metadata"]["categories"]
+            .as_object()
+            .map(|m| {
+                m.iter()
+                    .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_owned())))
+                    .collect()
+            })
+            .unwrap_or_default(),
+        ..Default::default()
+    };
+    for nic in resources["nic_list"].as_array().into_iter().flatten() {
+        if let Some(subnet) = text(nic, "/subnet_reference/uuid") {
+            facts.subnet_uuids.push(subnet);
+        }
+        for endpoint in nic["ip_endpoint_list"].as_array().into_iter().flatten() {
+            let Some(ip) = text(endpoint, "/ip") else {
+                continue;
+            };
+            if endpoint["type"] == "LEARNED" {
+                facts.learned_ips.push(ip);
+            } else {
+                facts.assigned_ips.push(ip);
+            }
+        }
+    }
+    facts.subnet_uuids.dedup();
+    for disk in resources["disk_list"].as_array().into_iter().flatten() {
+        if disk["data_source_reference"]["kind"] == "image"
+            && let Some(image) = text(disk, "/data_source_reference/uuid")
+        {
+            facts.image_uuids.push(image);
+        }
+    }
+    facts
+}
+
+#[tokio::test]
+async fn the_narrow_vm_query_returns_what_the_full_json_says() {
+    let sb = sandbox(400).await;
+    let prism = prism(&sb);
+    let store = store(&sb);
+    Syncer::new(prism, None, store.clone())
+        .sync_environment(
+            ENV,
+            &quick(&[Kind::PeCluster, Kind::Subnet, Kind::Image, Kind::Vm]),
+            |_| {},
+            &CancellationToken::new(),
+        )
+        .await
+        .expect("sync");
+    let store = store.lock();
+    let summaries = store.vm_summaries(ENV).expect("summaries");
+    let mut full = Vec::new();
+    loop {
+        let page = store
+            .list(
+                ENV,
+                Kind::Vm,
+                &ListQuery {
+                    limit: ListQuery::MAX_LIMIT,
+                    offset: full.len() as u64,
+                    ..ListQuery::default()
+                },
+            )
+            .expect("list");
+        let done =
+            page.items.is_empty() || full.len() as u64 + page.items.len() as u64 >= page.total;
+        full.extend(page.items);
+        if done {
+            break;
+        }
+    }
+    assert_eq!(summaries.len(), 400);
+    assert_eq!(full.len(), 400);
+    let from_json: Vec<_> = full.iter().map(facts_from_json).collect();
+    assert_eq!(summaries, from_json);
+    // The estate exercises every fact: Kubernetes VMs with a LEARNED VIP, images, subnets.
+    assert!(summaries.iter().any(|s| !s.learned_ips.is_empty()));
+    assert!(summaries.iter().any(|s| !s.image_uuids.is_empty()));
+    assert!(summaries.iter().any(|s| {
+        s.categories
+            .iter()
+            .any(|(k, _)| k == topology::CLUSTER_CATEGORY)
+    }));
+    assert!(
+        summaries
+            .iter()
+            .all(|s| !s.subnet_uuids.is_empty() && s.num_vcpus.is_some())
+    );
+}

@@ -1,10 +1,17 @@
 //! Timing of the cache at the 25,000-VM scale the issue asks for. A plain binary (no
 //! criterion) so it builds fast; run with `cargo bench -p capstan-store --bench cache`.
-//! Prints figures; asserts only correctness.
+//! Prints figures and a summary block; asserts only correctness.
+//!
+//! Stages: turning API text into records (the `Value` route against the streaming
+//! `RedactedJson` route the sync uses), a cold sync, a warm re-sync with nothing changed, a
+//! re-sync with 10% changed, the narrow VM read the topology uses against reading every
+//! VM's JSON, and the list queries behind the virtualised views.
 
 use std::time::{Duration, Instant};
 
-use capstan_store::{EnvironmentSpec, Kind, ListQuery, SortBy, Store, SyncMode, VmRecord};
+use capstan_store::{
+    EnvironmentSpec, Kind, ListQuery, RedactedJson, SortBy, Store, SyncMode, VmRecord,
+};
 use serde_json::{Value, json};
 
 const VMS: usize = 25_000;
@@ -72,17 +79,48 @@ fn cpu_ms() -> Option<f64> {
     Some(ticks * 10.0)
 }
 
-fn time<T>(label: &str, f: impl FnOnce() -> T) -> (T, Duration) {
+/// Wall and CPU time of one step.
+#[derive(Debug, Clone, Copy, Default)]
+struct Timing {
+    wall: Duration,
+    cpu_ms: Option<f64>,
+}
+
+impl std::fmt::Display for Timing {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:.0} ms", self.wall.as_secs_f64() * 1e3)?;
+        if let Some(cpu) = self.cpu_ms {
+            write!(f, " (cpu {cpu:.0} ms)")?;
+        }
+        Ok(())
+    }
+}
+
+fn time<T>(label: &str, f: impl FnOnce() -> T) -> (T, Timing) {
     let cpu_before = cpu_ms();
     let start = Instant::now();
     let out = f();
-    let elapsed = start.elapsed();
-    let cpu = match (cpu_before, cpu_ms()) {
-        (Some(before), Some(after)) => format!("  (cpu {:>7.0} ms)", after - before),
-        _ => String::new(),
+    let wall = start.elapsed();
+    let cpu_ms = match (cpu_before, cpu_ms()) {
+        (Some(before), Some(after)) => Some(after - before),
+        _ => None,
     };
-    println!("{label:<52} {:>9.1} ms{cpu}", elapsed.as_secs_f64() * 1e3);
-    (out, elapsed)
+    let cpu = cpu_ms.map_or(String::new(), |c| format!("  (cpu {c:>7.0} ms)"));
+    println!("{label:<60} {:>9.1} ms{cpu}", wall.as_secs_f64() * 1e3);
+    (out, Timing { wall, cpu_ms })
+}
+
+fn sync_all(store: &mut Store, records: &[VmRecord]) -> (usize, capstan_store::WriteStats) {
+    let mut run = store
+        .begin_sync("e1", Kind::Vm, SyncMode::Full)
+        .expect("begin");
+    for (page, chunk) in records.chunks(PAGE).enumerate() {
+        store
+            .upsert_page(&mut run, chunk, &((page + 1) * PAGE).to_string())
+            .expect("upsert");
+    }
+    let stats = run.stats();
+    (store.finish_sync(run).expect("finish"), stats)
 }
 
 fn main() {
@@ -102,59 +140,124 @@ fn main() {
             settings: json!({}),
         })
         .expect("environment");
+    let mut summary: Vec<(String, String)> = Vec::new();
+    let ms = |t: Timing| t.to_string();
 
-    let (entities, _) = time(&format!("build {n} v3 VM JSON documents"), || {
-        (0..n).map(vm_json).collect::<Vec<_>>()
+    let (texts, _) = time(&format!("build {n} v3 VM documents as API text"), || {
+        (0..n)
+            .map(|i| serde_json::to_string(&vm_json(i)).expect("json"))
+            .collect::<Vec<_>>()
     });
-    let (records, _) = time(
-        &format!("VmRecord::from_v3 x {n} (extract + redact)"),
+    let (_, value_route) = time(
+        &format!("records, Value route: parse + from_v3 x {n}"),
         || {
-            entities
-                .into_iter()
-                .map(|e| VmRecord::from_v3(e).expect("vm"))
+            texts
+                .iter()
+                .map(|t| VmRecord::from_v3(serde_json::from_str(t).expect("parse")).expect("vm"))
                 .collect::<Vec<_>>()
         },
     );
+    let (records, streaming_route) = time(
+        &format!("records, streaming route: RedactedJson + from_redacted x {n}"),
+        || {
+            texts
+                .iter()
+                .map(|t| {
+                    let entity: RedactedJson = serde_json::from_str(t).expect("parse");
+                    VmRecord::from_redacted(entity).expect("vm")
+                })
+                .collect::<Vec<_>>()
+        },
+    );
+    summary.push((
+        format!("API text → records, {n} VMs (Value route → streaming)"),
+        format!("{} → {}", ms(value_route), ms(streaming_route)),
+    ));
     let json_bytes: usize = records.iter().map(|r| r.json.len()).sum();
     println!(
-        "{:<52} {:>9.1} KiB/VM",
+        "{:<60} {:>9.1} KiB/VM",
         "average JSON size",
         json_bytes as f64 / n as f64 / 1024.0
     );
 
-    time(
-        &format!("first full sync: upsert {n} VMs in pages of {PAGE}"),
-        || {
-            let mut run = store
-                .begin_sync("e1", Kind::Vm, SyncMode::Full)
-                .expect("begin");
-            for (page, chunk) in records.chunks(PAGE).enumerate() {
-                store
-                    .upsert_page(&mut run, chunk, &((page + 1) * PAGE).to_string())
-                    .expect("upsert");
+    let ((_, stats), cold) = time(
+        &format!("cold sync: upsert {n} VMs in pages of {PAGE}, finish"),
+        || sync_all(&mut store, &records),
+    );
+    assert_eq!(stats.written as usize, n);
+    summary.push((format!("cold sync write, {n} VMs"), ms(cold)));
+
+    let kept: Vec<VmRecord> = records
+        .iter()
+        .filter(|r| !r.uuid.ends_with("00"))
+        .cloned()
+        .collect();
+    let ((swept, stats), warm) = time(
+        &format!("warm re-sync: {n} seen, none changed, 1% gone (swept)"),
+        || sync_all(&mut store, &kept),
+    );
+    assert_eq!(swept, n / 100);
+    assert_eq!((stats.written, stats.unchanged), (0, kept.len() as u64));
+    summary.push((format!("warm re-sync write (unchanged), {n} VMs"), ms(warm)));
+
+    let changed: Vec<VmRecord> = kept
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            if i % 10 == 0 {
+                let mut entity: serde_json::Value = serde_json::from_str(&r.json).expect("json");
+                entity["status"]["resources"]["power_state"] = json!("OFF");
+                entity["metadata"]["spec_version"] = json!(4);
+                VmRecord::from_v3(entity).expect("vm")
+            } else {
+                r.clone()
             }
-            store.finish_sync(run).expect("finish")
+        })
+        .collect();
+    let ((_, stats), _) = time("re-sync with 10% changed", || {
+        sync_all(&mut store, &changed)
+    });
+    assert_eq!(stats.written as usize, changed.len().div_ceil(10));
+    let total = kept.len();
+
+    let (_, checkpoint) = time("WAL checkpoint (truncate) after the syncs", || {
+        store.checkpoint().expect("checkpoint")
+    });
+    summary.push(("WAL checkpoint after the syncs".into(), ms(checkpoint)));
+
+    let (summaries, narrow) = time(&format!("vm_summaries: {total} VMs, no JSON"), || {
+        store.vm_summaries("e1").expect("summaries")
+    });
+    assert_eq!(summaries.len(), total);
+    let (_, full) = time(
+        &format!("list every VM with its JSON ({total} VMs)"),
+        || {
+            let mut offset = 0;
+            let mut bytes = 0;
+            loop {
+                let page = store
+                    .list(
+                        "e1",
+                        Kind::Vm,
+                        &ListQuery {
+                            limit: ListQuery::MAX_LIMIT,
+                            offset,
+                            ..Default::default()
+                        },
+                    )
+                    .expect("list");
+                bytes += page.items.len();
+                offset += page.items.len() as u64;
+                if page.items.is_empty() || offset >= page.total {
+                    return bytes;
+                }
+            }
         },
     );
-    time(
-        &format!("second full sync: {n} updates, 1% deleted (swept)"),
-        || {
-            let mut run = store
-                .begin_sync("e1", Kind::Vm, SyncMode::Full)
-                .expect("begin");
-            let kept: Vec<_> = records
-                .iter()
-                .filter(|r| !r.uuid.ends_with("00"))
-                .cloned()
-                .collect();
-            for chunk in kept.chunks(PAGE) {
-                store.upsert(&mut run, chunk).expect("upsert");
-            }
-            let swept = store.finish_sync(run).expect("finish");
-            assert_eq!(swept, n / 100);
-        },
-    );
-    let total = n - n / 100;
+    summary.push((
+        format!("read every VM for the topology, {total} VMs (full JSON → narrow)"),
+        format!("{} → {}", ms(full), ms(narrow)),
+    ));
 
     let queries: Vec<(&str, ListQuery)> = vec![
         ("first page by name (100 rows)", ListQuery::default()),
@@ -210,10 +313,18 @@ fn main() {
             },
         ),
     ];
+    let mut slowest = Timing::default();
     for (label, query) in &queries {
-        let (page, _) = time(label, || store.list("e1", Kind::Vm, query).expect("list"));
-        println!("{:<52} {:>9} matches", "", page.total);
+        let (page, elapsed) = time(label, || store.list("e1", Kind::Vm, query).expect("list"));
+        println!("{:<60} {:>9} matches", "", page.total);
+        if elapsed.wall > slowest.wall {
+            slowest = elapsed;
+        }
     }
+    summary.push((
+        format!("slowest list query of {} (page of 100)", queries.len()),
+        ms(slowest),
+    ));
     time("summary (counts + last-seen for 13 kinds)", || {
         store.summary("e1").expect("summary")
     });
@@ -224,8 +335,16 @@ fn main() {
         .map(|m| m.len())
         .sum();
     println!(
-        "{:<52} {:>9.1} MiB",
+        "{:<60} {:>9.1} MiB",
         "database files on disk",
         size as f64 / 1048576.0
     );
+    summary.push((
+        "database files on disk".into(),
+        format!("{:.0} MiB", size as f64 / 1048576.0),
+    ));
+    println!("\n---- summary (capstan-store, {n} VMs; one run each, CPU is this process's) ----");
+    for (label, value) in summary {
+        println!("{label:<66} {value}");
+    }
 }

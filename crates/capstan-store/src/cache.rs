@@ -7,6 +7,12 @@
 //! away. A failed or abandoned run deletes nothing, and can be resumed from the cursor it
 //! saved with its last committed page, keeping its generation so the rows it already
 //! wrote count for the sweep.
+//!
+//! Each written row carries a hash of what it was written from (see `content_hash`). When
+//! a page brings a row with the same hash, only its `sync_gen` and `last_seen_at` change:
+//! its JSON and child rows stay as they are.
+
+use std::collections::HashMap;
 
 use rusqlite::{OptionalExtension, ToSql, TransactionBehavior, params_from_iter};
 use serde::{Deserialize, Serialize};
@@ -72,6 +78,16 @@ pub struct SyncRun {
     generation: i64,
     mode: SyncMode,
     cursor: Option<String>,
+    stats: WriteStats,
+}
+
+/// What the writes through one [`SyncRun`] handle did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WriteStats {
+    /// Rows written in full: new, or changed since the cache last saw them.
+    pub written: u64,
+    /// Rows whose content hash matched the cached row: only marked as seen.
+    pub unchanged: u64,
 }
 
 impl SyncRun {
@@ -90,6 +106,10 @@ impl SyncRun {
     /// Where to continue listing (e.g. the next offset), as saved with the last page.
     pub fn cursor(&self) -> Option<&str> {
         self.cursor.as_deref()
+    }
+    /// Rows written and rows found unchanged by the pages committed through this handle.
+    pub fn stats(&self) -> WriteStats {
+        self.stats
     }
 }
 
@@ -178,6 +198,29 @@ pub struct CachedEntity {
     pub json: serde_json::Value,
 }
 
+/// What the topology needs of one VM, read from columns and child tables without touching
+/// the JSON ([`Store::vm_summaries`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VmSummary {
+    pub uuid: String,
+    pub name: String,
+    /// The PE the VM runs on.
+    pub cluster_uuid: Option<String>,
+    pub power_state: Option<String>,
+    pub num_vcpus: Option<i64>,
+    pub memory_mib: Option<i64>,
+    /// IPs not marked `LEARNED`, in NIC order.
+    pub assigned_ips: Vec<String>,
+    /// `LEARNED` IPs (a kube-vip VIP shows up as one), in NIC order.
+    pub learned_ips: Vec<String>,
+    /// The NICs' subnets in NIC order; consecutive NICs on one subnet give it once.
+    pub subnet_uuids: Vec<String>,
+    /// Images the disks were cloned from, in disk order.
+    pub image_uuids: Vec<String>,
+    /// Categories by key.
+    pub categories: Vec<(String, String)>,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Page {
     /// Matches in total (for the scrollbar), not just this page.
@@ -214,6 +257,66 @@ fn ips_expr(kind: Kind) -> &'static str {
     }
 }
 
+/// The JSON column of `t`, wherever the kind keeps it.
+fn json_expr(kind: Kind) -> String {
+    let spec = kind.spec();
+    match spec.json_table {
+        Some(table) => format!(
+            "(SELECT j.json FROM {table} j WHERE j.environment_id = t.environment_id \
+             AND j.{key} = t.{key})",
+            key = spec.key
+        ),
+        None => "t.json".to_owned(),
+    }
+}
+
+/// A 64-bit hash of everything a row is written from (name, columns, JSON, child rows), so
+/// a re-sync can tell an unchanged object without comparing the JSON. Hashing what was
+/// derived, not just the JSON, means a newer Capstan that reads more out of the same JSON
+/// rewrites the rows. Not a security boundary: it only decides whether a row is rewritten.
+/// `DefaultHasher::new()` is SipHash with fixed keys; should a Rust release change it, every
+/// row is rewritten once.
+fn content_hash<R: CacheRecord>(record: &R) -> Result<i64> {
+    use rusqlite::types::{ToSqlOutput, ValueRef};
+    use std::hash::Hasher as _;
+
+    let mut hasher = std::hash::DefaultHasher::new();
+    let mut feed = |value: ValueRef<'_>| match value {
+        ValueRef::Null => hasher.write_u8(0),
+        ValueRef::Integer(i) => {
+            hasher.write_u8(1);
+            hasher.write_i64(i);
+        }
+        ValueRef::Real(f) => {
+            hasher.write_u8(2);
+            hasher.write_u64(f.to_bits());
+        }
+        ValueRef::Text(bytes) | ValueRef::Blob(bytes) => {
+            hasher.write_u8(3);
+            hasher.write_usize(bytes.len());
+            hasher.write(bytes);
+        }
+    };
+    feed(ValueRef::Text(record.name().as_bytes()));
+    for column in private_columns(record) {
+        match column.to_sql()? {
+            ToSqlOutput::Borrowed(value) => feed(value),
+            ToSqlOutput::Owned(value) => feed(ValueRef::from(&value)),
+            other => {
+                // Zero-blobs and the like are never produced by records; hash their debug
+                // form rather than fail.
+                feed(ValueRef::Text(format!("{other:?}").as_bytes()));
+            }
+        }
+    }
+    for value in crate::records::private::Write::computed_columns(record) {
+        feed(ValueRef::from(&value));
+    }
+    feed(ValueRef::Text(record.json().as_bytes()));
+    crate::records::private::Write::hash_children(record, &mut hasher);
+    Ok(hasher.finish() as i64)
+}
+
 impl Store {
     /// Starts a new run for (environment, kind): bumps the generation, which makes any
     /// older run stale, and clears the saved cursor.
@@ -244,6 +347,7 @@ impl Store {
             generation,
             mode,
             cursor: None,
+            stats: WriteStats::default(),
         })
     }
 
@@ -269,6 +373,7 @@ impl Store {
             generation,
             mode: SyncMode::parse(&mode),
             cursor,
+            stats: WriteStats::default(),
         }))
     }
 
@@ -327,39 +432,55 @@ impl Store {
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         Self::check_current(&tx, run)?;
         let now = now_ms();
+        let mut stats = WriteStats::default();
         {
-            let extra = spec.columns.join(", ");
-            let placeholders: Vec<String> = (1..=spec.columns.len() + 6)
-                .map(|i| format!("?{i}"))
-                .collect();
-            let updates: Vec<String> = std::iter::once("name")
-                .chain(spec.columns.iter().copied())
-                .chain(["json", "sync_gen", "last_seen_at"])
-                .map(|c| format!("{c} = excluded.{c}"))
-                .collect();
-            let sql = format!(
-                "INSERT INTO {table} (environment_id, {key}, name, {extra}, json, sync_gen, last_seen_at) \
-                 VALUES ({placeholders}) ON CONFLICT (environment_id, {key}) DO UPDATE SET {updates}",
-                table = spec.table,
-                key = spec.key,
-                placeholders = placeholders.join(", "),
-                updates = updates.join(", "),
-            );
-            let mut stmt = tx.prepare_cached(&sql)?;
+            let statements = write_statements(R::KIND);
+            let mut lookup = tx.prepare_cached(&statements.lookup)?;
+            let mut touch = tx.prepare_cached(&statements.touch)?;
+            let mut upsert = tx.prepare_cached(&statements.upsert)?;
+            let mut upsert_json = statements
+                .upsert_json
+                .as_deref()
+                .map(|sql| tx.prepare_cached(sql))
+                .transpose()?;
             for record in records {
-                let name = record.name();
-                let mut values: Vec<&dyn ToSql> = Vec::with_capacity(spec.columns.len() + 6);
-                values.push(&run.environment_id);
                 let id = record.id();
+                let hash = content_hash(record)?;
+                let cached: Option<Option<i64>> = lookup
+                    .query_row((&run.environment_id, id), |row| row.get(0))
+                    .optional()?;
+                if cached == Some(Some(hash)) {
+                    // Same content: only mark it seen by this run.
+                    touch.execute((&run.environment_id, id, run.generation, now))?;
+                    stats.unchanged += 1;
+                    continue;
+                }
+                let name = record.name();
+                let computed = crate::records::private::Write::computed_columns(record);
+                let json = record.json();
+                let mut values: Vec<&dyn ToSql> = Vec::with_capacity(spec.columns.len() + 7);
+                values.push(&run.environment_id);
                 values.push(&id);
                 values.push(&name);
                 values.extend(private_columns(record));
-                let json = record.json();
-                values.push(&json);
+                values.extend(computed.iter().map(|v| v as &dyn ToSql));
+                if upsert_json.is_none() {
+                    values.push(&json);
+                }
                 values.push(&run.generation);
                 values.push(&now);
-                stmt.execute(params_from_iter(values))?;
-                crate::records::private::Write::write_children(record, &tx, &run.environment_id)?;
+                values.push(&hash);
+                upsert.execute(params_from_iter(values))?;
+                if let Some(stmt) = upsert_json.as_mut() {
+                    stmt.execute((&run.environment_id, id, json))?;
+                }
+                crate::records::private::Write::write_children(
+                    record,
+                    &tx,
+                    &run.environment_id,
+                    cached.is_some(),
+                )?;
+                stats.written += 1;
             }
         }
         if let Some(cursor) = next_cursor {
@@ -369,9 +490,12 @@ impl Store {
             )?;
         }
         tx.commit()?;
+        self.request_checkpoint();
         if let Some(cursor) = next_cursor {
             run.cursor = Some(cursor.to_owned());
         }
+        run.stats.written += stats.written;
+        run.stats.unchanged += stats.unchanged;
         Ok(records.len())
     }
 
@@ -423,6 +547,7 @@ impl Store {
             (&run.environment_id, run.kind.as_str(), now),
         )?;
         tx.commit()?;
+        self.request_checkpoint();
         if run.mode == SyncMode::Full {
             // Refreshes planner statistics when the table changed a lot (cheap otherwise),
             // so the child-table indexes keep being chosen correctly at 25,000 VMs.
@@ -641,7 +766,7 @@ impl Store {
             // Deferred join: the inner query filters, sorts and pages on narrow columns
             // (mostly from the list index); only the page's rows are read in full, so a
             // sort that needs a temp b-tree never drags the JSON of 25,000 rows along.
-            "SELECT t.{key}, t.name, {parent}, {state}, {ips}, t.last_seen_at, t.json \
+            "SELECT t.{key}, t.name, {parent}, {state}, {ips}, t.last_seen_at, {json} \
              FROM {table} t WHERE t.rowid IN (SELECT t.rowid FROM {table} t \
              WHERE {where_clause} ORDER BY {order} LIMIT {lim} OFFSET {off}) ORDER BY {order}",
             key = spec.key,
@@ -654,6 +779,7 @@ impl Store {
                 .map(|c| format!("t.{c}"))
                 .unwrap_or_else(|| "NULL".into()),
             ips = ips_expr(kind),
+            json = json_expr(kind),
             table = spec.table,
         );
         let mut stmt = self.conn.prepare_cached(&sql)?;
@@ -699,7 +825,7 @@ impl Store {
     pub fn get(&self, environment_id: &str, kind: Kind, id: &str) -> Result<Option<CachedEntity>> {
         let spec = kind.spec();
         let sql = format!(
-            "SELECT t.name, {parent}, {state}, {ips}, t.last_seen_at, t.json FROM {table} t \
+            "SELECT t.name, {parent}, {state}, {ips}, t.last_seen_at, {json} FROM {table} t \
              WHERE t.environment_id = ?1 AND t.{key} = ?2",
             parent = spec
                 .parent
@@ -710,6 +836,7 @@ impl Store {
                 .map(|c| format!("t.{c}"))
                 .unwrap_or_else(|| "NULL".into()),
             ips = ips_expr(kind),
+            json = json_expr(kind),
             table = spec.table,
             key = spec.key,
         );
@@ -748,6 +875,88 @@ impl Store {
         .transpose()
     }
 
+    /// Every VM of the environment as a [`VmSummary`], in name order (ties by uuid), read
+    /// from the narrow columns and the IP and category tables: three scans, no JSON.
+    pub fn vm_summaries(&self, environment_id: &str) -> Result<Vec<VmSummary>> {
+        let mut vms = Vec::new();
+        let mut index: HashMap<String, usize> = HashMap::new();
+        {
+            let mut stmt = self.conn.prepare_cached(
+                "SELECT uuid, name, cluster_uuid, power_state, num_vcpus, memory_mib, image_uuids \
+                 FROM pc_vms WHERE environment_id = ?1 ORDER BY name, uuid",
+            )?;
+            let mut rows = stmt.query([environment_id])?;
+            while let Some(row) = rows.next()? {
+                let uuid: String = row.get(0)?;
+                let images: Option<String> = row.get(6)?;
+                index.insert(uuid.clone(), vms.len());
+                vms.push(VmSummary {
+                    uuid,
+                    name: row.get(1)?,
+                    cluster_uuid: row.get(2)?,
+                    power_state: row.get(3)?,
+                    num_vcpus: row.get(4)?,
+                    memory_mib: row.get(5)?,
+                    image_uuids: match images {
+                        Some(text) => serde_json::from_str(&text)?,
+                        None => Vec::new(),
+                    },
+                    ..VmSummary::default()
+                });
+            }
+        }
+        {
+            let mut stmt = self.conn.prepare_cached(
+                "SELECT vm_uuid, subnet_uuid, ip, ip_kind FROM pc_vm_ips \
+                 WHERE environment_id = ?1 ORDER BY vm_uuid, position",
+            )?;
+            let mut rows = stmt.query([environment_id])?;
+            // Rows come grouped by VM: look each VM up once.
+            let mut current: Option<(String, usize)> = None;
+            while let Some(row) = rows.next()? {
+                let vm_uuid = text(row, 0)?.unwrap_or_default();
+                let slot = match &current {
+                    Some((uuid, slot)) if uuid == vm_uuid => Some(*slot),
+                    _ => {
+                        let slot = index.get(vm_uuid).copied();
+                        current = slot.map(|slot| (vm_uuid.to_owned(), slot));
+                        slot
+                    }
+                };
+                let Some(vm) = slot.map(|slot| &mut vms[slot]) else {
+                    continue;
+                };
+                let subnet: Option<String> = row.get(1)?;
+                if let Some(subnet) = subnet
+                    && vm.subnet_uuids.last() != Some(&subnet)
+                {
+                    vm.subnet_uuids.push(subnet);
+                }
+                let ip: Option<String> = row.get(2)?;
+                if let Some(ip) = ip {
+                    if text(row, 3)? == Some("LEARNED") {
+                        vm.learned_ips.push(ip);
+                    } else {
+                        vm.assigned_ips.push(ip);
+                    }
+                }
+            }
+        }
+        {
+            let mut stmt = self.conn.prepare_cached(
+                "SELECT vm_uuid, key, value FROM pc_vm_categories WHERE environment_id = ?1 \
+                 ORDER BY vm_uuid, key",
+            )?;
+            let mut rows = stmt.query([environment_id])?;
+            while let Some(row) = rows.next()? {
+                if let Some(&slot) = index.get(text(row, 0)?.unwrap_or_default()) {
+                    vms[slot].categories.push((row.get(1)?, row.get(2)?));
+                }
+            }
+        }
+        Ok(vms)
+    }
+
     /// Every NIC/IP row of one VM, in NIC order.
     pub fn vm_ips(&self, environment_id: &str, vm_uuid: &str) -> Result<Vec<VmIp>> {
         let mut stmt = self.conn.prepare_cached(
@@ -779,6 +988,60 @@ impl Store {
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+}
+
+/// A text column borrowed from the row (no allocation).
+fn text<'a>(row: &'a rusqlite::Row<'_>, column: usize) -> rusqlite::Result<Option<&'a str>> {
+    row.get_ref(column)?.as_str_or_null().map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(column, rusqlite::types::Type::Text, Box::new(e))
+    })
+}
+
+/// The SQL of one page write for a kind (built once per page; the statements themselves
+/// are cached by the connection).
+struct WriteStatements {
+    lookup: String,
+    touch: String,
+    upsert: String,
+    upsert_json: Option<String>,
+}
+
+fn write_statements(kind: Kind) -> WriteStatements {
+    let spec = kind.spec();
+    let (table, key) = (spec.table, spec.key);
+    let own_json = spec.json_table.is_none();
+    let columns: Vec<&str> = std::iter::once("name")
+        .chain(spec.columns.iter().copied())
+        .chain(own_json.then_some("json"))
+        .chain(["sync_gen", "last_seen_at", "content_hash"])
+        .collect();
+    let placeholders: Vec<String> = (1..=columns.len() + 2).map(|i| format!("?{i}")).collect();
+    let updates: Vec<String> = columns
+        .iter()
+        .map(|c| format!("{c} = excluded.{c}"))
+        .collect();
+    WriteStatements {
+        lookup: format!(
+            "SELECT content_hash FROM {table} WHERE environment_id = ?1 AND {key} = ?2"
+        ),
+        touch: format!(
+            "UPDATE {table} SET sync_gen = ?3, last_seen_at = ?4 \
+             WHERE environment_id = ?1 AND {key} = ?2"
+        ),
+        upsert: format!(
+            "INSERT INTO {table} (environment_id, {key}, {columns}) VALUES ({placeholders}) \
+             ON CONFLICT (environment_id, {key}) DO UPDATE SET {updates}",
+            columns = columns.join(", "),
+            placeholders = placeholders.join(", "),
+            updates = updates.join(", "),
+        ),
+        upsert_json: spec.json_table.map(|json_table| {
+            format!(
+                "INSERT INTO {json_table} (environment_id, {key}, json) VALUES (?1, ?2, ?3) \
+                 ON CONFLICT (environment_id, {key}) DO UPDATE SET json = excluded.json"
+            )
+        }),
     }
 }
 

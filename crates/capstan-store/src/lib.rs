@@ -10,11 +10,15 @@
 //! * a redacted activity log of API calls.
 //!
 //! Sync runs use mark-and-sweep by generation (see [`cache`]): a failed sync never removes
-//! good rows, and a completed full sync removes what disappeared remotely.
+//! good rows, and a completed full sync removes what disappeared remotely. A row whose
+//! content hash has not changed is only marked seen, not rewritten, so re-syncing an
+//! unchanged estate is cheap. [`Store::vm_summaries`] reads every VM's facts without its
+//! JSON, for the topology; [`RedactedJson`] reads API entities straight into redacted text.
 //!
 //! Nothing here knows about Tauri or the network. No API takes `capstan_common::Secret`
 //! (the crate does not even depend on `capstan-common`): secrets cannot be handed to the
-//! store at all. `Store` holds one connection; share it behind a mutex.
+//! store at all. `Store` holds one connection; share it behind a mutex. (A file-backed store
+//! also checkpoints its write-ahead log on a thread and connection of its own.)
 //!
 //! A full sync of one kind, as the sync engine drives it:
 //!
@@ -63,6 +67,7 @@
 pub mod activity;
 pub mod cache;
 pub mod drafts;
+pub mod entity;
 pub mod environments;
 pub mod error;
 pub mod records;
@@ -73,8 +78,10 @@ mod store;
 pub use activity::{Activity, NewActivity};
 pub use cache::{
     CachedEntity, KindSummary, ListQuery, Page, SortBy, SyncMode, SyncRun, SyncState, SyncStatus,
+    VmSummary, WriteStats,
 };
 pub use drafts::Draft;
+pub use entity::RedactedJson;
 pub use environments::{Environment, EnvironmentSpec};
 pub use error::{Result, StoreError};
 pub use records::{

@@ -32,6 +32,30 @@ const SENSITIVE_KEY_FRAGMENTS: &[&str] = &[
     "unattendxml",
 ];
 
+/// Length of the shortest of [`SENSITIVE_KEY_FRAGMENTS`].
+const SHORTEST_FRAGMENT: usize = {
+    let mut shortest = usize::MAX;
+    let mut i = 0;
+    while i < SENSITIVE_KEY_FRAGMENTS.len() {
+        if SENSITIVE_KEY_FRAGMENTS[i].len() < shortest {
+            shortest = SENSITIVE_KEY_FRAGMENTS[i].len();
+        }
+        i += 1;
+    }
+    shortest
+};
+
+/// Which bytes start one of [`SENSITIVE_KEY_FRAGMENTS`].
+const FRAGMENT_STARTS: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut i = 0;
+    while i < SENSITIVE_KEY_FRAGMENTS.len() {
+        table[SENSITIVE_KEY_FRAGMENTS[i].as_bytes()[0] as usize] = true;
+        i += 1;
+    }
+    table
+};
+
 /// The same fragments as they appear in free text (headers, query strings, echoed JSON).
 const SENSITIVE_TEXT_KEYS: &[&str] = &[
     "password",
@@ -74,12 +98,17 @@ pub fn is_sensitive_key(key: &str) -> bool {
                 len += 1;
                 true
             });
-    // First-byte check before comparing a whole fragment: most keys match nothing.
+    // Only positions holding a byte some fragment starts with, with room for the shortest
+    // fragment after them, are compared: most keys match nothing.
     let contains = |haystack: &[u8]| {
-        (0..haystack.len()).any(|i| {
-            SENSITIVE_KEY_FRAGMENTS.iter().any(|fragment| {
-                let fragment = fragment.as_bytes();
-                fragment[0] == haystack[i] && haystack[i..].starts_with(fragment)
+        let last = haystack.len().checked_sub(SHORTEST_FRAGMENT);
+        last.is_some_and(|last| {
+            (0..=last).any(|i| {
+                FRAGMENT_STARTS[usize::from(haystack[i])]
+                    && SENSITIVE_KEY_FRAGMENTS.iter().any(|fragment| {
+                        let fragment = fragment.as_bytes();
+                        fragment[0] == haystack[i] && haystack[i..].starts_with(fragment)
+                    })
             })
         })
     };

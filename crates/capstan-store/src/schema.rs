@@ -319,6 +319,47 @@ CREATE INDEX pl_nodes_list ON pl_nodes (environment_id, name, uid, cluster_uid, 
 CREATE INDEX pl_nodes_by_ip ON pl_nodes (environment_id, ip);
 "#;
 
+/// Version 3: cheap re-syncs and a narrow VM read.
+///
+/// * `content_hash` on every inventory table: a hash of what a row was written from. A sync
+///   that sees the same hash only bumps `sync_gen`/`last_seen_at` instead of rewriting the
+///   row, its JSON and its child rows. Rows from older versions have none and are rewritten
+///   once.
+/// * The VM JSON moves to `pc_vm_json`. A VM row was mostly JSON (about 2.5 KB, one row per
+///   page), so marking an unchanged VM as seen rewrote a whole page; now it touches a narrow
+///   row, and list scans read narrow pages.
+/// * `pc_vms.image_uuids` (a JSON array of the images the VM's disks were cloned from), so the
+///   topology reads every VM's facts from columns and child tables, never from the JSON.
+const V3_CONTENT_HASH_AND_VM_JSON: &str = r#"
+ALTER TABLE pc_clusters ADD COLUMN content_hash INTEGER;
+ALTER TABLE pc_subnets ADD COLUMN content_hash INTEGER;
+ALTER TABLE pc_images ADD COLUMN content_hash INTEGER;
+ALTER TABLE pc_vms ADD COLUMN content_hash INTEGER;
+ALTER TABLE pc_hosts ADD COLUMN content_hash INTEGER;
+ALTER TABLE pc_projects ADD COLUMN content_hash INTEGER;
+ALTER TABLE pl_cloud_types ADD COLUMN content_hash INTEGER;
+ALTER TABLE pl_pcgs ADD COLUMN content_hash INTEGER;
+ALTER TABLE pl_cloud_accounts ADD COLUMN content_hash INTEGER;
+ALTER TABLE pl_profiles ADD COLUMN content_hash INTEGER;
+ALTER TABLE pl_clusters ADD COLUMN content_hash INTEGER;
+ALTER TABLE pl_machine_pools ADD COLUMN content_hash INTEGER;
+ALTER TABLE pl_nodes ADD COLUMN content_hash INTEGER;
+
+ALTER TABLE pc_vms ADD COLUMN image_uuids TEXT;
+
+CREATE TABLE pc_vm_json (
+    environment_id TEXT NOT NULL,
+    uuid           TEXT NOT NULL,
+    json           TEXT NOT NULL,
+    PRIMARY KEY (environment_id, uuid),
+    FOREIGN KEY (environment_id, uuid)
+        REFERENCES pc_vms (environment_id, uuid) ON DELETE CASCADE
+);
+INSERT INTO pc_vm_json (environment_id, uuid, json)
+    SELECT environment_id, uuid, json FROM pc_vms;
+ALTER TABLE pc_vms DROP COLUMN json;
+"#;
+
 /// Every shipped migration, oldest first. Append only.
 pub(crate) const MIGRATIONS: &[Migration] = &[
     Migration {
@@ -328,6 +369,10 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
     Migration {
         description: "Palette state",
         sql: V2_PALETTE,
+    },
+    Migration {
+        description: "content hashes and the VM JSON in its own table",
+        sql: V3_CONTENT_HASH_AND_VM_JSON,
     },
 ];
 

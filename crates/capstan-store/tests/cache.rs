@@ -469,3 +469,232 @@ fn palette_nodes_and_subnets_are_queryable() {
     };
     assert_eq!(store.list("e1", Kind::Subnet, &vlan).unwrap().total, 1);
 }
+
+fn full_sync(store: &mut Store, records: &[VmRecord]) -> (capstan_store::WriteStats, usize) {
+    let mut run = store.begin_sync("e1", Kind::Vm, SyncMode::Full).unwrap();
+    for (page, chunk) in records.chunks(7).enumerate() {
+        store
+            .upsert_page(&mut run, chunk, &((page + 1) * 7).to_string())
+            .unwrap();
+    }
+    let stats = run.stats();
+    (stats, store.finish_sync(run).unwrap())
+}
+
+fn last_seen(store: &Store, id: &str) -> i64 {
+    store.get("e1", Kind::Vm, id).unwrap().unwrap().last_seen_at
+}
+
+#[test]
+fn unchanged_rows_are_only_marked_seen_and_survive_the_sweep() {
+    let mut store = store_with_env("e1");
+    let (stats, _) = full_sync(&mut store, &vms(0..30));
+    assert_eq!((stats.written, stats.unchanged), (30, 0));
+    let before = last_seen(&store, "vm-000004");
+    std::thread::sleep(std::time::Duration::from_millis(5));
+
+    // The same 29 objects again (vm 5 deleted remotely): nothing is rewritten, every one is
+    // marked seen by the new run, so the sweep removes only vm 5.
+    let seen: Vec<_> = vms(0..30)
+        .into_iter()
+        .filter(|v| v.uuid != "vm-000005")
+        .collect();
+    let (stats, swept) = full_sync(&mut store, &seen);
+    assert_eq!((stats.written, stats.unchanged), (0, 29));
+    assert_eq!(swept, 1);
+    assert_eq!(store.count("e1", Kind::Vm).unwrap(), 29);
+    assert!(last_seen(&store, "vm-000004") > before, "marked seen");
+    // Child rows and JSON are still there and still answer queries.
+    let vm = store.get("e1", Kind::Vm, "vm-000004").unwrap().unwrap();
+    assert_eq!(vm.ips, ["10.0.0.4"]);
+    assert_eq!(vm.json, vm_json(4));
+    let by_category = ListQuery {
+        category: Some(("KubernetesClusterName".into(), "k8s-1".into())),
+        ..Default::default()
+    };
+    assert_eq!(
+        ids(&store.list("e1", Kind::Vm, &by_category).unwrap()),
+        ["vm-000001"]
+    );
+    let storage = ListQuery {
+        subnet_uuid: Some("subnet-storage".into()),
+        ..Default::default()
+    };
+    assert_eq!(store.list("e1", Kind::Vm, &storage).unwrap().total, 3);
+}
+
+#[test]
+fn changed_rows_are_rewritten_with_their_child_rows() {
+    let mut store = store_with_env("e1");
+    full_sync(&mut store, &vms(0..20));
+
+    let mut records = vms(0..20);
+    // vm 3: new IP, powered off, another cluster category; vm 4: only the name changed.
+    let mut moved = vm_json(3);
+    moved["status"]["resources"]["nic_list"][0]["ip_endpoint_list"][0]["ip"] = json!("10.9.9.9");
+    moved["status"]["resources"]["power_state"] = json!("OFF");
+    moved["metadata"]["categories"] = json!({"KubernetesClusterName": "k8s-new"});
+    records[3] = VmRecord::from_v3(moved).unwrap();
+    let mut renamed = vm_json(4);
+    renamed["status"]["name"] = json!("renamed-4");
+    records[4] = VmRecord::from_v3(renamed).unwrap();
+    let (stats, swept) = full_sync(&mut store, &records);
+    assert_eq!((stats.written, stats.unchanged, swept), (2, 18, 0));
+
+    let by_ip = |ip: &str| ListQuery {
+        ip: Some(ip.into()),
+        ..Default::default()
+    };
+    assert_eq!(
+        ids(&store.list("e1", Kind::Vm, &by_ip("10.9.9.9")).unwrap()),
+        ["vm-000003"]
+    );
+    assert_eq!(
+        store
+            .list("e1", Kind::Vm, &by_ip("10.0.0.3"))
+            .unwrap()
+            .total,
+        0
+    );
+    let vm = store.get("e1", Kind::Vm, "vm-000003").unwrap().unwrap();
+    assert_eq!(vm.state.as_deref(), Some("OFF"));
+    assert_eq!(
+        vm.json["metadata"]["categories"]["KubernetesClusterName"],
+        "k8s-new"
+    );
+    let old_category = ListQuery {
+        category: Some(("KubernetesClusterName".into(), "k8s-3".into())),
+        ..Default::default()
+    };
+    assert_eq!(store.list("e1", Kind::Vm, &old_category).unwrap().total, 0);
+    assert_eq!(
+        store
+            .get("e1", Kind::Vm, "vm-000004")
+            .unwrap()
+            .unwrap()
+            .name,
+        "renamed-4"
+    );
+
+    // A change that lives only in a column (the pool a machine is listed under, which
+    // Palette gives by the call, not in the machine JSON) is a change too.
+    let node = |pool: &str| {
+        NodeRecord::from_palette(
+            "c-1",
+            pool,
+            json!({"metadata": {"uid": "m-1", "name": "n"}}),
+        )
+        .unwrap()
+    };
+    for (pool, written) in [("pool-a", 1), ("pool-a", 0), ("pool-b", 1)] {
+        let mut run = store.begin_sync("e1", Kind::Node, SyncMode::Full).unwrap();
+        store.upsert(&mut run, &[node(pool)]).unwrap();
+        assert_eq!(run.stats().written, written, "{pool}");
+        store.finish_sync(run).unwrap();
+    }
+    let node = store.get("e1", Kind::Node, "m-1").unwrap().unwrap();
+    assert_eq!(node.json["metadata"]["uid"], "m-1");
+    let in_cluster = ListQuery {
+        parent: Some("c-1".into()),
+        ..Default::default()
+    };
+    assert_eq!(store.list("e1", Kind::Node, &in_cluster).unwrap().total, 1);
+
+    // A subnet whose pools changed gets the new pools, not the old ones plus the new.
+    let subnet = |ranges: &[&str]| {
+        capstan_store::SubnetRecord::from_v3(json!({
+            "metadata": {"uuid": "s-1"},
+            "status": {"name": "vlan0", "resources": {"ip_config": {
+                "pool_list": ranges.iter().map(|r| json!({"range": r})).collect::<Vec<_>>()}}}
+        }))
+        .unwrap()
+    };
+    for ranges in [
+        &["10.0.0.10 10.0.0.20", "10.0.1.10 10.0.1.20"][..],
+        &["10.0.2.1 10.0.2.9"],
+    ] {
+        let mut run = store
+            .begin_sync("e1", Kind::Subnet, SyncMode::Full)
+            .unwrap();
+        store.upsert(&mut run, &[subnet(ranges)]).unwrap();
+        store.finish_sync(run).unwrap();
+    }
+    let pools = store.subnet_pools("e1", "s-1").unwrap();
+    assert_eq!(pools.len(), 1);
+    assert_eq!(pools[0].first_ip, "10.0.2.1");
+}
+
+#[test]
+fn vm_summaries_carry_the_facts_of_the_full_records_in_list_order() {
+    let mut store = store_with_env("e1");
+    let mut records = vms(0..120);
+    // One VM with a kube-vip VIP, images and two NICs on one subnet.
+    let mut cp = vm_json(1);
+    cp["status"]["resources"]["nic_list"] = json!([
+        {"subnet_reference": {"uuid": "subnet-1"}, "ip_endpoint_list": [
+            {"ip": "10.0.0.1", "type": "ASSIGNED"}, {"ip": "10.0.0.250", "type": "LEARNED"}]},
+        {"subnet_reference": {"uuid": "subnet-1"}, "ip_endpoint_list": [{"ip": "10.0.0.2"}]},
+        {"subnet_reference": {"uuid": "subnet-2"}}
+    ]);
+    cp["status"]["resources"]["disk_list"] = json!([
+        {"data_source_reference": {"kind": "image", "uuid": "img-ubuntu"}},
+        {"data_source_reference": {"kind": "image", "uuid": "img-tools"}}
+    ]);
+    records[1] = VmRecord::from_v3(cp).unwrap();
+    full_sync(&mut store, &records);
+
+    let summaries = store.vm_summaries("e1").unwrap();
+    let listed = store
+        .list(
+            "e1",
+            Kind::Vm,
+            &ListQuery {
+                limit: ListQuery::MAX_LIMIT,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    assert_eq!(
+        summaries.iter().map(|s| s.uuid.clone()).collect::<Vec<_>>(),
+        ids(&listed),
+        "same order as the name-sorted list"
+    );
+    for summary in &summaries {
+        let record = records.iter().find(|r| r.uuid == summary.uuid).unwrap();
+        let mut subnets: Vec<String> = record
+            .ips
+            .iter()
+            .filter_map(|i| i.subnet_uuid.clone())
+            .collect();
+        subnets.dedup();
+        let ips = |learned: bool| -> Vec<String> {
+            record
+                .ips
+                .iter()
+                .filter(|i| (i.ip_kind.as_deref() == Some("LEARNED")) == learned)
+                .filter_map(|i| i.ip.clone())
+                .collect()
+        };
+        assert_eq!(summary.name, record.name);
+        assert_eq!(summary.cluster_uuid, record.cluster_uuid);
+        assert_eq!(summary.power_state, record.power_state);
+        assert_eq!(summary.num_vcpus, record.num_vcpus);
+        assert_eq!(summary.memory_mib, record.memory_mib);
+        assert_eq!(summary.categories, record.categories);
+        assert_eq!(summary.image_uuids, record.image_uuids);
+        assert_eq!(summary.subnet_uuids, subnets);
+        assert_eq!(summary.assigned_ips, ips(false));
+        assert_eq!(summary.learned_ips, ips(true));
+    }
+    let cp = summaries.iter().find(|s| s.uuid == "vm-000001").unwrap();
+    assert_eq!(cp.assigned_ips, ["10.0.0.1", "10.0.0.2"]);
+    assert_eq!(cp.learned_ips, ["10.0.0.250"]);
+    assert_eq!(cp.subnet_uuids, ["subnet-1", "subnet-2"]);
+    assert_eq!(cp.image_uuids, ["img-ubuntu", "img-tools"]);
+    assert_eq!(
+        cp.categories,
+        [("KubernetesClusterName".to_owned(), "k8s-1".to_owned())]
+    );
+    // Other environments are not mixed in.
+    assert!(store.vm_summaries("nope").unwrap().is_empty());
+}

@@ -172,6 +172,126 @@ fn a_version_1_file_is_upgraded_and_keeps_its_data() {
     assert_eq!(store.count("e1", Kind::Pcg).unwrap(), 1);
 }
 
+/// The Palette tables exactly as version 2 shipped them. Frozen, like [`V1_FIXTURE`].
+const V2_PALETTE_FIXTURE: &str = r#"
+CREATE TABLE pl_cloud_types (environment_id TEXT NOT NULL REFERENCES environments (id) ON DELETE CASCADE,
+    uid TEXT NOT NULL, name TEXT NOT NULL COLLATE NOCASE, is_custom INTEGER NOT NULL, json TEXT NOT NULL,
+    sync_gen INTEGER NOT NULL, last_seen_at INTEGER NOT NULL, PRIMARY KEY (environment_id, uid));
+CREATE TABLE pl_pcgs (environment_id TEXT NOT NULL REFERENCES environments (id) ON DELETE CASCADE,
+    uid TEXT NOT NULL, name TEXT NOT NULL COLLATE NOCASE, state TEXT COLLATE NOCASE,
+    is_self_hosted INTEGER NOT NULL, json TEXT NOT NULL, sync_gen INTEGER NOT NULL,
+    last_seen_at INTEGER NOT NULL, PRIMARY KEY (environment_id, uid));
+CREATE TABLE pl_cloud_accounts (environment_id TEXT NOT NULL REFERENCES environments (id) ON DELETE CASCADE,
+    uid TEXT NOT NULL, name TEXT NOT NULL COLLATE NOCASE, cloud_type TEXT, pcg_uid TEXT,
+    state TEXT COLLATE NOCASE, json TEXT NOT NULL, sync_gen INTEGER NOT NULL,
+    last_seen_at INTEGER NOT NULL, PRIMARY KEY (environment_id, uid));
+CREATE TABLE pl_profiles (environment_id TEXT NOT NULL REFERENCES environments (id) ON DELETE CASCADE,
+    uid TEXT NOT NULL, name TEXT NOT NULL COLLATE NOCASE, version TEXT, cloud_type TEXT,
+    profile_type TEXT, is_published INTEGER NOT NULL, json TEXT NOT NULL, sync_gen INTEGER NOT NULL,
+    last_seen_at INTEGER NOT NULL, PRIMARY KEY (environment_id, uid));
+CREATE TABLE pl_clusters (environment_id TEXT NOT NULL REFERENCES environments (id) ON DELETE CASCADE,
+    uid TEXT NOT NULL, name TEXT NOT NULL COLLATE NOCASE, cloud_type TEXT, cloud_account_uid TEXT,
+    cloud_config_uid TEXT, state TEXT COLLATE NOCASE, health_state TEXT, json TEXT NOT NULL,
+    sync_gen INTEGER NOT NULL, last_seen_at INTEGER NOT NULL, PRIMARY KEY (environment_id, uid));
+CREATE TABLE pl_machine_pools (environment_id TEXT NOT NULL REFERENCES environments (id) ON DELETE CASCADE,
+    uid TEXT NOT NULL, name TEXT NOT NULL COLLATE NOCASE, cluster_uid TEXT NOT NULL,
+    is_control_plane INTEGER NOT NULL, size INTEGER, json TEXT NOT NULL, sync_gen INTEGER NOT NULL,
+    last_seen_at INTEGER NOT NULL, PRIMARY KEY (environment_id, uid));
+CREATE TABLE pl_nodes (environment_id TEXT NOT NULL REFERENCES environments (id) ON DELETE CASCADE,
+    uid TEXT NOT NULL, name TEXT NOT NULL COLLATE NOCASE, cluster_uid TEXT, pool_name TEXT,
+    instance_state TEXT COLLATE NOCASE, health_state TEXT, ip TEXT, json TEXT NOT NULL,
+    sync_gen INTEGER NOT NULL, last_seen_at INTEGER NOT NULL, PRIMARY KEY (environment_id, uid));
+CREATE INDEX pl_nodes_by_ip ON pl_nodes (environment_id, ip);
+"#;
+
+#[test]
+fn a_version_2_file_is_upgraded_with_its_vm_json_moved_and_rows_rewritten_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("cache.sqlite3");
+    let vm_json = json!({
+        "metadata": {"uuid": "vm-1", "categories": {"KubernetesClusterName": "dev"}},
+        "status": {"name": "dev-cp-0", "cluster_reference": {"uuid": "pe-1"},
+                   "resources": {"power_state": "ON", "num_sockets": 2, "memory_size_mib": 4096,
+                                 "disk_list": [{"data_source_reference": {"kind": "image", "uuid": "img-1"}}],
+                                 "nic_list": [{"subnet_reference": {"uuid": "s-1"},
+                                               "ip_endpoint_list": [{"ip": "10.0.0.7", "type": "ASSIGNED"}]}]}}
+    });
+    {
+        let raw = Connection::open(&path).unwrap();
+        raw.execute_batch(V1_FIXTURE).unwrap();
+        raw.execute_batch(V2_PALETTE_FIXTURE).unwrap();
+        raw.execute(
+            "INSERT INTO environments VALUES ('e1', 'Lab', NULL, NULL, NULL, '{}', 1, 2)",
+            [],
+        )
+        .unwrap();
+        raw.execute(
+            "INSERT INTO pc_vms (environment_id, uuid, name, cluster_uuid, power_state, num_vcpus, \
+             memory_mib, json, sync_gen, last_seen_at) VALUES ('e1', 'vm-1', 'dev-cp-0', 'pe-1', 'ON', 2, 4096, ?1, 1, 5)",
+            [vm_json.to_string()],
+        )
+        .unwrap();
+        raw.execute_batch(
+            "INSERT INTO pc_vm_ips VALUES ('e1', 'vm-1', 0, 0, 's-1', NULL, '10.0.0.7', 'ASSIGNED');
+             INSERT INTO pc_vm_categories VALUES ('e1', 'vm-1', 'KubernetesClusterName', 'dev');
+             INSERT INTO sync_state (environment_id, kind, generation, status) VALUES ('e1', 'vm', 1, 'completed');
+             INSERT INTO pl_nodes (environment_id, uid, name, json, sync_gen, last_seen_at)
+                 VALUES ('e1', 'm-1', 'node-1', '{}', 1, 5);
+             PRAGMA user_version = 2;",
+        )
+        .unwrap();
+    }
+
+    let mut store = Store::open(&path).unwrap();
+    assert_eq!(store.schema_version().unwrap(), LATEST_VERSION);
+    // The JSON moved to its own table and reads back unchanged; the rest is where it was.
+    let vm = store.get("e1", Kind::Vm, "vm-1").unwrap().unwrap();
+    assert_eq!(vm.json, vm_json);
+    assert_eq!(
+        (vm.name.as_str(), vm.ips.as_slice()),
+        ("dev-cp-0", &["10.0.0.7".to_owned()][..])
+    );
+    assert_eq!(store.count("e1", Kind::Node).unwrap(), 1);
+    let summary = &store.vm_summaries("e1").unwrap()[0];
+    assert_eq!(summary.assigned_ips, ["10.0.0.7"]);
+    assert_eq!(
+        summary.categories,
+        [("KubernetesClusterName".to_owned(), "dev".to_owned())]
+    );
+    assert!(
+        summary.image_uuids.is_empty(),
+        "not known until the next sync"
+    );
+
+    // Old rows have no content hash: the first sync rewrites them, the next one does not.
+    for (written, unchanged) in [(1, 0), (0, 1)] {
+        let mut run = store.begin_sync("e1", Kind::Vm, SyncMode::Full).unwrap();
+        let record = VmRecord::from_v3(vm_json.clone()).unwrap();
+        store.upsert(&mut run, &[record]).unwrap();
+        assert_eq!(
+            (run.stats().written, run.stats().unchanged),
+            (written, unchanged)
+        );
+        assert_eq!(store.finish_sync(run).unwrap(), 0);
+    }
+    assert_eq!(store.vm_summaries("e1").unwrap()[0].image_uuids, ["img-1"]);
+    drop(store);
+
+    let raw = Connection::open(&path).unwrap();
+    let vm_columns: Vec<String> = raw
+        .prepare("SELECT name FROM pragma_table_info('pc_vms')")
+        .unwrap()
+        .query_map([], |row| row.get(0))
+        .unwrap()
+        .collect::<rusqlite::Result<_>>()
+        .unwrap();
+    assert!(!vm_columns.iter().any(|c| c == "json"), "{vm_columns:?}");
+    assert!(
+        vm_columns.iter().any(|c| c == "content_hash"),
+        "{vm_columns:?}"
+    );
+}
+
 #[test]
 fn a_file_from_a_newer_version_is_refused_and_left_untouched() {
     let dir = tempfile::tempdir().unwrap();
@@ -523,4 +643,48 @@ fn the_database_file_never_contains_a_planted_secret() {
     );
     // Non-secret values did reach the file, so the scan is looking at real content.
     assert!(bytes.windows(13).any(|w| w == b"pc.example:94"));
+}
+
+#[test]
+fn large_writes_are_checkpointed_in_the_background() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("cache.sqlite3");
+    let mut store = Store::open(&path).unwrap();
+    store.put_environment(&env_spec("e1", "lab")).unwrap();
+    let file_size = || std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+    let empty = file_size();
+
+    // About 6 MB of log: far below SQLite's own (backstop) threshold, so only the
+    // background checkpointer can move it into the file.
+    let mut run = store.begin_sync("e1", Kind::Vm, SyncMode::Full).unwrap();
+    for page in 0..4 {
+        let records: Vec<VmRecord> = (page * 500..(page + 1) * 500)
+            .map(|i| {
+                VmRecord::from_v3(json!({
+                    "metadata": {"uuid": format!("vm-{i:05}")},
+                    "status": {"name": format!("vm-{i:05}"), "description": "x".repeat(2000)}
+                }))
+                .unwrap()
+            })
+            .collect();
+        store
+            .upsert_page(&mut run, &records, &((page + 1) * 500).to_string())
+            .unwrap();
+    }
+    store.finish_sync(run).unwrap();
+    let started = std::time::Instant::now();
+    while file_size() < empty + 4_000_000 {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(20),
+            "the log was not checkpointed: file {} bytes",
+            file_size()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    // An explicit checkpoint still completes with the checkpointer running, and the data
+    // is all there after reopening.
+    assert!(store.checkpoint().unwrap());
+    drop(store);
+    let store = Store::open(&path).unwrap();
+    assert_eq!(store.count("e1", Kind::Vm).unwrap(), 2000);
 }
