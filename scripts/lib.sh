@@ -23,7 +23,7 @@ APT_BUILD=(build-essential pkg-config libssl-dev libwebkit2gtk-4.1-dev libgtk-3-
   file xdg-utils)
 APT_DISPLAY=(xvfb xauth x11-utils imagemagick)
 APT_TEST=(webkit2gtk-driver chromium chromium-driver dbus dbus-x11 gnome-keyring libsecret-1-dev
-  libsecret-tools keyutils)
+  libsecret-tools keyutils python3)
 
 # Installs the listed Debian packages that are missing; does nothing (and needs no root, no
 # network) when all are present.

@@ -75,6 +75,14 @@ pub fn run() {
             };
             let engine = Engine::new(config, events);
             app.manage(engine.clone());
+            // `kill` (SIGTERM) and Ctrl+C quit like closing the window: the engine shuts down
+            // and the sandbox saves its world, instead of the process just ending.
+            let quit = app.handle().clone();
+            tauri::async_runtime::spawn(async move {
+                wait_for_termination().await;
+                tracing::info!("termination signal received; quitting");
+                quit.exit(0);
+            });
             // Paint first, connect after: the sandbox start and health check run in the background.
             tauri::async_runtime::spawn(async move { engine.start().await });
             Ok(())
@@ -124,6 +132,32 @@ fn env_parse<T: std::str::FromStr>(name: &str) -> Option<T> {
         Err(_) => {
             tracing::warn!("ignoring {name}={raw:?}: not a valid value");
             None
+        }
+    }
+}
+
+/// Resolves on SIGTERM or SIGINT (Unix) or Ctrl+C (elsewhere).
+async fn wait_for_termination() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match (
+            signal(SignalKind::terminate()),
+            signal(SignalKind::interrupt()),
+        ) {
+            (Ok(mut term), Ok(mut int)) => {
+                tokio::select! {
+                    _ = term.recv() => {}
+                    _ = int.recv() => {}
+                }
+            }
+            _ => std::future::pending::<()>().await,
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
         }
     }
 }

@@ -97,7 +97,7 @@ test("steps 1–3 end to end: cloud type, PCG to Running, cloud account after a 
   await shot(page, "workflow-step1-diff.png");
 
   await page.getByTestId("step1-register").click();
-  await expect(page.getByTestId("step1-actions")).toContainText("Registered cloud type nutanix");
+  await expect(page.getByTestId("step1-actions")).toContainText("Registered the cloud type nutanix");
   await expect(page.getByTestId("step1-actions")).toContainText("Uploaded controlPlanePoolTemplate");
   await expect(stepItem(page, "cloud_type")).toHaveAttribute("data-status", "done");
   await expect(page.getByTestId("step1-register")).toHaveText("Nothing to change");
@@ -111,8 +111,8 @@ test("steps 1–3 end to end: cloud type, PCG to Running, cloud account after a 
   await expect(page.getByTestId("step1-editor").locator(".monaco-diff-editor")).toBeVisible();
   await shot(page, "workflow-step1-differs.png");
   await page.getByTestId("step1-register").click();
-  await expect(page.getByTestId("step1-actions")).toContainText("Updated workerPoolTemplate");
-  await expect(page.getByTestId("step1-actions")).toContainText("clusterTemplate unchanged");
+  await expect(page.getByTestId("step1-actions")).toContainText("Uploaded workerPoolTemplate");
+  await expect(page.getByTestId("step1-actions")).toContainText("clusterTemplate is unchanged");
   await shot(page, "workflow-step1-done.png");
 
   // ---- step 2: create the PCG, see its commands, it stays Pending

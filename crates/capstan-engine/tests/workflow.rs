@@ -158,7 +158,7 @@ fn uploads(result: &CloudTypeResult) -> Vec<&String> {
         .actions
         .iter()
         .filter(|a| {
-            a.starts_with("uploaded") || a.starts_with("registered") || a.starts_with("set ")
+            a.starts_with("Uploaded") || a.starts_with("Registered") || a.starts_with("Set ")
         })
         .collect()
 }
@@ -245,13 +245,13 @@ async fn a_fresh_sandbox_then_steps_one_to_three_with_the_state_following() {
     assert_eq!(
         uploads(&done),
         [
-            "registered nutanix",
-            "uploaded the logo",
-            "uploaded infrastructure-components.yaml",
-            "uploaded clusterTemplate",
-            "uploaded controlPlanePoolTemplate",
-            "uploaded workerPoolTemplate",
-            "set the cloud account keys (NUTANIX_USER, NUTANIX_PASSWORD, NUTANIX_ENDPOINT, NUTANIX_PORT, NUTANIX_INSECURE)",
+            "Registered the cloud type nutanix",
+            "Uploaded the logo",
+            "Uploaded infrastructure-components.yaml",
+            "Uploaded clusterTemplate",
+            "Uploaded controlPlanePoolTemplate",
+            "Uploaded workerPoolTemplate",
+            "Set the cloud account keys (NUTANIX_USER, NUTANIX_PASSWORD, NUTANIX_ENDPOINT, NUTANIX_PORT, NUTANIX_INSECURE)",
         ]
     );
     assert!(done.plan.registered);
@@ -280,7 +280,7 @@ async fn a_fresh_sandbox_then_steps_one_to_three_with_the_state_following() {
         again
             .actions
             .iter()
-            .any(|a| a == "nutanix is registered already")
+            .any(|a| a == "The cloud type nutanix is registered already")
     );
 
     // Step 3 before step 2: the form says why it is blocked.
@@ -479,7 +479,7 @@ async fn faults_and_retries_leave_exactly_one_cloud_type_pcg_and_account() {
     let done = register(&engine).await;
     assert_faults_fired(&engine).await;
     assert!(
-        done.actions.contains(&"registered nutanix".to_owned()),
+        done.actions.contains(&"Registered the cloud type nutanix".to_owned()),
         "{:?}",
         done.actions
     );
@@ -505,14 +505,14 @@ async fn faults_and_retries_leave_exactly_one_cloud_type_pcg_and_account() {
     let resumed: CloudTypeResult = call(&engine, "cloud_type_register", changed).await;
     assert_eq!(
         uploads(&resumed),
-        ["uploaded workerPoolTemplate"],
+        ["Uploaded workerPoolTemplate"],
         "{:?}",
         resumed.actions
     );
     assert!(
         resumed
             .actions
-            .contains(&"controlPlanePoolTemplate unchanged".to_owned())
+            .contains(&"controlPlanePoolTemplate is unchanged".to_owned())
     );
 
     // Step 2: a 500 on the create (checked, not there, sent again), then a lost answer.
@@ -1021,7 +1021,7 @@ async fn a_real_environment_needs_its_system_admin_for_step_one() {
     .await;
     let done = register(&engine).await;
     assert!(
-        done.actions.contains(&"registered nutanix".to_owned()),
+        done.actions.contains(&"Registered the cloud type nutanix".to_owned()),
         "{:?}",
         done.actions
     );

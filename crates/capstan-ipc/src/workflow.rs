@@ -237,7 +237,8 @@ pub struct CloudTypePlan {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct CloudTypeResult {
-    /// What was done, in order ("registered nutanix", "uploaded clusterTemplate", "workerPoolTemplate unchanged").
+    /// What was done, in order ("Registered the cloud type nutanix", "Uploaded clusterTemplate",
+    /// "workerPoolTemplate is unchanged").
     pub actions: Vec<String>,
     pub plan: CloudTypePlan,
 }

@@ -141,6 +141,21 @@ pub struct Sandbox {
     )>,
 }
 
+/// Binds `port`; when it is 0, first tries the port used last time, then any free one.
+async fn bind_preferring(
+    ip: IpAddr,
+    port: u16,
+    last: Option<u16>,
+) -> Result<server::Bound, SandboxError> {
+    if port == 0
+        && let Some(last) = last.filter(|p| *p != 0)
+        && let Ok(bound) = server::bind(ip, last).await
+    {
+        return Ok(bound);
+    }
+    server::bind(ip, port).await
+}
+
 /// Starts both servers and returns once they are listening.
 pub async fn start(config: SandboxConfig) -> Result<Sandbox, SandboxError> {
     if !(config.time_scale.is_finite() && config.time_scale > 0.0) {
@@ -155,8 +170,15 @@ pub async fn start(config: SandboxConfig) -> Result<Sandbox, SandboxError> {
         None
     };
     let shared = Arc::new(state::Shared::new(&config));
-    let palette = server::bind(config.bind, config.palette_port).await?;
-    let prism = server::bind(config.bind, config.prism_port).await?;
+    // With a state file, the sandbox comes back on the ports it had, so addresses saved in
+    // its world (a cloud account's NUTANIX_ENDPOINT/PORT) stay true after a restart.
+    let remembered = config.state_file.as_deref().and_then(persist::read_ports);
+    let palette =
+        bind_preferring(config.bind, config.palette_port, remembered.map(|p| p.0)).await?;
+    let prism = bind_preferring(config.bind, config.prism_port, remembered.map(|p| p.1)).await?;
+    if let Some(file) = &config.state_file {
+        persist::write_ports(file, (palette.port, prism.port));
+    }
     let scheme = if config.tls { "https" } else { "http" };
     // Listening on all interfaces still advertises loopback: 0.0.0.0 is not a client address.
     let host = match config.bind {

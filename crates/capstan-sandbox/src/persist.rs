@@ -26,7 +26,7 @@ use crate::state::{Scheduled, Shared, World};
 pub(crate) const FORMAT_VERSION: u32 = 1;
 
 /// The background writer looks for changes this often, so a burst of requests costs one write.
-pub(crate) const WRITE_INTERVAL: Duration = Duration::from_secs(1);
+pub(crate) const WRITE_INTERVAL: Duration = Duration::from_millis(250);
 
 /// How long one save took and how big it was.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -436,5 +436,52 @@ pub(crate) mod logo {
                 .map_err(serde::de::Error::custom),
             None => Ok(None),
         }
+    }
+}
+
+/// `<state file>.ports`: the Palette and Prism ports of the last run.
+fn ports_path(state_file: &Path) -> PathBuf {
+    let mut name = state_file.as_os_str().to_owned();
+    name.push(".ports");
+    PathBuf::from(name)
+}
+
+/// The ports the last run used, when the state file and its ports note both exist.
+pub(crate) fn read_ports(state_file: &Path) -> Option<(u16, u16)> {
+    if !state_file.exists() {
+        return None;
+    }
+    let text = std::fs::read_to_string(ports_path(state_file)).ok()?;
+    let mut parts = text.split_whitespace().map(|p| p.parse::<u16>().ok());
+    Some((parts.next()??, parts.next()??))
+}
+
+pub(crate) fn write_ports(state_file: &Path, ports: (u16, u16)) {
+    if let Err(e) = std::fs::write(ports_path(state_file), format!("{} {}\n", ports.0, ports.1)) {
+        tracing::warn!(
+            "could not note the sandbox ports beside {}: {e}",
+            state_file.display()
+        );
+    }
+}
+
+#[cfg(test)]
+mod ports_tests {
+    use super::*;
+
+    #[test]
+    fn ports_are_read_back_only_beside_an_existing_state_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = dir.path().join("sandbox-state.json");
+        write_ports(&state, (41001, 41002));
+        assert_eq!(
+            read_ports(&state),
+            None,
+            "no state file: start fresh anywhere"
+        );
+        std::fs::write(&state, "{}").unwrap();
+        assert_eq!(read_ports(&state), Some((41001, 41002)));
+        std::fs::write(ports_path(&state), "garbage").unwrap();
+        assert_eq!(read_ports(&state), None);
     }
 }

@@ -564,7 +564,7 @@ impl Engine {
         let mut actions = Vec::new();
 
         if side.registered {
-            actions.push(format!("{CLOUD_TYPE} is registered already"));
+            actions.push(format!("The cloud type {CLOUD_TYPE} is registered already"));
         } else {
             let entity = CustomCloudRequestEntity {
                 metadata: ObjectMetaInput::named(CLOUD_TYPE),
@@ -575,12 +575,12 @@ impl Engine {
                 },
             };
             match sys.register_cloud_type(&entity).await {
-                Ok(_) => actions.push(format!("registered {CLOUD_TYPE}")),
+                Ok(_) => actions.push(format!("Registered the cloud type {CLOUD_TYPE}")),
                 // Registered meanwhile (another window, another user): use it.
                 Err(PaletteError::Api {
                     kind: ApiErrorKind::Conflict,
                     ..
-                }) => actions.push(format!("{CLOUD_TYPE} was registered already")),
+                }) => actions.push(format!("The cloud type {CLOUD_TYPE} was registered meanwhile")),
                 Err(e) => {
                     return Err(palette_error(
                         "Registering the Nutanix cloud type failed",
@@ -600,9 +600,9 @@ impl Engine {
                     )
                 })
                 .await?;
-                actions.push("uploaded the logo".into());
+                actions.push("Uploaded the logo".into());
             } else {
-                actions.push("logo unchanged".into());
+                actions.push("The logo is unchanged".into());
             }
         }
         if let Some(text) = &planned.components {
@@ -620,9 +620,9 @@ impl Engine {
                     )
                 })
                 .await?;
-                actions.push(format!("uploaded {COMPONENTS_FILE}"));
+                actions.push(format!("Uploaded {COMPONENTS_FILE}"));
             } else {
-                actions.push(format!("{COMPONENTS_FILE} unchanged"));
+                actions.push(format!("{COMPONENTS_FILE} is unchanged"));
             }
         }
         for (i, (template, yaml)) in planned.templates.iter().enumerate() {
@@ -633,20 +633,20 @@ impl Engine {
                     sys.upload_cloud_type_template(CLOUD_TYPE, *template, &file_name, yaml.clone())
                 })
                 .await?;
-                actions.push(format!("uploaded {name}"));
+                actions.push(format!("Uploaded {name}"));
             } else {
-                actions.push(format!("{name} unchanged"));
+                actions.push(format!("{name} is unchanged"));
             }
         }
         if same_keys(&planned.keys, &side.keys) {
-            actions.push("cloud account keys unchanged".into());
+            actions.push("The cloud account keys are unchanged".into());
         } else {
             put_twice("Setting the cloud account keys failed", || {
                 sys.put_cloud_account_keys(CLOUD_TYPE, &planned.keys)
             })
             .await?;
             actions.push(format!(
-                "set the cloud account keys ({})",
+                "Set the cloud account keys ({})",
                 planned.keys.join(", ")
             ));
         }

@@ -49,10 +49,10 @@ describe("FakeWorkflow step 1", () => {
     const workflow = fake();
     const input = { capxVersion: "v1.5.0", source: "shipped" as const, infrastructureComponents: fakeInfrastructureComponents("v1.5.0"), vertex: false };
     expect(workflow.state().steps[0].status).toBe("not_started");
-    expect(workflow.cloudTypeRegister(input).actions[0]).toBe("Registered cloud type nutanix");
+    expect(workflow.cloudTypeRegister(input).actions[0]).toBe("Registered the cloud type nutanix");
     expect(workflow.state().steps[0].status).toBe("done");
     const again = workflow.cloudTypeRegister(input);
-    expect(again.actions).toContain("clusterTemplate unchanged");
+    expect(again.actions).toContain("clusterTemplate is unchanged");
     expect(again.plan.changesNeeded).toEqual([]);
     expect(workflow.cloudTypePlan({ ...input, vertex: true }).changesNeeded).toEqual(["Update controlPlanePoolTemplate", "Update workerPoolTemplate"]);
   });

@@ -629,22 +629,22 @@ export class FakeWorkflow {
     const actions: string[] = [];
     const reg = this.registration;
     if (!reg) {
-      actions.push("Registered cloud type nutanix", "Uploaded infrastructure-components.yaml", ...TEMPLATE_NAMES.map((n) => `Uploaded ${n}`), `Set cloud account keys: ${keys.join(", ")}`);
+      actions.push("Registered the cloud type nutanix", "Uploaded infrastructure-components.yaml", ...TEMPLATE_NAMES.map((n) => `Uploaded ${n}`), `Set the cloud account keys (${keys.join(", ")})`);
       if (input.logo) actions.push("Uploaded the logo");
       this.registration = { capxVersion: plan.capxVersion, templates, accountKeys: keys, components: input.infrastructureComponents ?? "", logo: input.logo?.base64 ?? null };
     } else {
-      actions.push("Cloud type nutanix was registered already");
-      for (const t of plan.templates) actions.push(t.differsFromRegistered ? `Updated ${t.name}` : `${t.name} unchanged`);
+      actions.push("The cloud type nutanix is registered already");
+      for (const t of plan.templates) actions.push(t.differsFromRegistered ? `Uploaded ${t.name}` : `${t.name} is unchanged`);
       if (input.infrastructureComponents?.trim() && input.infrastructureComponents !== reg.components) {
-        actions.push("Replaced infrastructure-components.yaml");
+        actions.push("Uploaded infrastructure-components.yaml");
         reg.components = input.infrastructureComponents;
       }
       if (keys.join(",") !== reg.accountKeys.join(",")) {
-        actions.push(`Set cloud account keys: ${keys.join(", ")}`);
+        actions.push(`Set the cloud account keys (${keys.join(", ")})`);
         reg.accountKeys = keys;
       }
       if (input.logo && input.logo.base64 !== reg.logo) {
-        actions.push("Replaced the logo");
+        actions.push("Uploaded the logo");
         reg.logo = input.logo.base64;
       }
       reg.templates = templates;

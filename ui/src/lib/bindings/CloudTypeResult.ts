@@ -3,6 +3,7 @@ import type { CloudTypePlan } from "./CloudTypePlan";
 
 export type CloudTypeResult = { 
 /**
- * What was done, in order ("registered nutanix", "uploaded clusterTemplate", "workerPoolTemplate unchanged").
+ * What was done, in order ("Registered the cloud type nutanix", "Uploaded clusterTemplate",
+ * "workerPoolTemplate is unchanged").
  */
 actions: Array<string>, plan: CloudTypePlan, };

@@ -162,7 +162,7 @@ describe("step 1: the cloud type", () => {
 
     await user.click(register);
     const actions = await screen.findByTestId("step1-actions");
-    expect(actions).toHaveTextContent("Registered cloud type nutanix");
+    expect(actions).toHaveTextContent("Registered the cloud type nutanix");
     expect(actions).toHaveTextContent("Uploaded workerPoolTemplate");
     await waitForState("cloud_type", "done");
     await waitFor(() => expect(register).toHaveTextContent("Nothing to change"));
@@ -176,8 +176,8 @@ describe("step 1: the cloud type", () => {
     expect(screen.getByTestId("step1-template-controlPlanePoolTemplate")).toHaveAttribute("data-differs", "true");
     expect(screen.getByTestId("step1-template-clusterTemplate")).toHaveAttribute("data-differs", "false");
     await user.click(register);
-    await waitFor(() => expect(screen.getByTestId("step1-actions")).toHaveTextContent("Updated workerPoolTemplate"));
-    expect(screen.getByTestId("step1-actions")).toHaveTextContent("clusterTemplate unchanged");
+    await waitFor(() => expect(screen.getByTestId("step1-actions")).toHaveTextContent("Uploaded workerPoolTemplate"));
+    expect(screen.getByTestId("step1-actions")).toHaveTextContent("clusterTemplate is unchanged");
     expect(backend.callsOf("cloud_type_register")).toHaveLength(2);
   });
 
