@@ -12,8 +12,8 @@ use base64::Engine as _;
 mod support;
 
 use capstan_engine::{Engine, NoEvents};
-use capstan_ipc::workflow::*;
 use capstan_ipc::ErrorCode;
+use capstan_ipc::workflow::*;
 use serde_json::{Value, json};
 use support::{call, components, fails};
 
@@ -479,7 +479,8 @@ async fn faults_and_retries_leave_exactly_one_cloud_type_pcg_and_account() {
     let done = register(&engine).await;
     assert_faults_fired(&engine).await;
     assert!(
-        done.actions.contains(&"Registered the cloud type nutanix".to_owned()),
+        done.actions
+            .contains(&"Registered the cloud type nutanix".to_owned()),
         "{:?}",
         done.actions
     );
@@ -1021,7 +1022,8 @@ async fn a_real_environment_needs_its_system_admin_for_step_one() {
     .await;
     let done = register(&engine).await;
     assert!(
-        done.actions.contains(&"Registered the cloud type nutanix".to_owned()),
+        done.actions
+            .contains(&"Registered the cloud type nutanix".to_owned()),
         "{:?}",
         done.actions
     );

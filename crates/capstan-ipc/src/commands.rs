@@ -4,8 +4,8 @@
 
 use crate::inventory::*;
 use crate::setup::*;
-use crate::workflow::*;
 use crate::types::*;
+use crate::workflow::*;
 use serde::{Serialize, de::DeserializeOwned};
 
 pub trait Command {

@@ -580,7 +580,9 @@ impl Engine {
                 Err(PaletteError::Api {
                     kind: ApiErrorKind::Conflict,
                     ..
-                }) => actions.push(format!("The cloud type {CLOUD_TYPE} was registered meanwhile")),
+                }) => actions.push(format!(
+                    "The cloud type {CLOUD_TYPE} was registered meanwhile"
+                )),
                 Err(e) => {
                     return Err(palette_error(
                         "Registering the Nutanix cloud type failed",
