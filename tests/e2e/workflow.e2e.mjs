@@ -182,7 +182,7 @@ test("step 1: shipped templates and a chosen infrastructure-components.yaml regi
     });
 
     await register.click();
-    const actions = await waitForText("step1-actions", /registered nutanix/);
+    const actions = await waitForText("step1-actions", /Registered the cloud type nutanix/);
     for (const name of TEMPLATES) assert.match(actions, new RegExp(`uploaded ${name}`));
     assert.match(actions, /uploaded infrastructure-components\.yaml/);
     await waitForAttribute(browser, "workflow-step-cloud_type", "data-status", "done", LONG);

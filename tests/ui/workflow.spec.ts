@@ -163,6 +163,8 @@ test("steps 1–3 end to end: cloud type, PCG to Running, cloud account after a 
   await expect(page.getByTestId("step3-pcg")).toContainText("edge-pcg (Running)");
   await page.getByTestId("step3-name").fill("nutanix-prod");
   await page.getByTestId("step3-field-NUTANIX_PASSWORD").fill("wrong");
+  // The form is saved as a draft as you type (debounced); wait for it before creating.
+  await expect(page.getByTestId("draft-saved")).toHaveAttribute("data-state", "saved");
   await page.getByTestId("step3-create").click();
   await expect(page.getByTestId("step3-error")).toHaveAttribute("data-code", "unauthorized");
   await expect(page.getByTestId("step3-error")).toContainText("rejected user admin");

@@ -14,3 +14,14 @@ afterEach(() => {
 if (!Element.prototype.scrollIntoView) {
   Element.prototype.scrollIntoView = function scrollIntoView() {};
 }
+
+// jsdom has no ResizeObserver; pages that measure themselves (the topology map) must still
+// mount in whole-app tests. Topology's own tests install one that reports sizes.
+if (!("ResizeObserver" in window)) {
+  class SilentResizeObserver {
+    observe() {}
+    unobserve() {}
+    disconnect() {}
+  }
+  Object.defineProperty(window, "ResizeObserver", { value: SilentResizeObserver, configurable: true, writable: true });
+}

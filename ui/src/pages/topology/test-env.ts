@@ -13,9 +13,9 @@ export function installFlowStubs(): void {
     unobserve() {}
     disconnect() {}
   }
-  if (!("ResizeObserver" in window)) {
-    Object.defineProperty(window, "ResizeObserver", { value: StubResizeObserver, configurable: true, writable: true });
-  }
+  // Always this one: the global test setup installs a silent stub, and xyflow needs one that
+  // reports the observed element.
+  Object.defineProperty(window, "ResizeObserver", { value: StubResizeObserver, configurable: true, writable: true });
 
   class StubDOMMatrixReadOnly {
     m22: number;
