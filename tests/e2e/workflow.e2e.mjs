@@ -183,8 +183,8 @@ test("step 1: shipped templates and a chosen infrastructure-components.yaml regi
 
     await register.click();
     const actions = await waitForText("step1-actions", /Registered the cloud type nutanix/);
-    for (const name of TEMPLATES) assert.match(actions, new RegExp(`uploaded ${name}`));
-    assert.match(actions, /uploaded infrastructure-components\.yaml/);
+    for (const name of TEMPLATES) assert.match(actions, new RegExp(`Uploaded ${name}`));
+    assert.match(actions, /Uploaded infrastructure-components\.yaml/);
     await waitForAttribute(browser, "workflow-step-cloud_type", "data-status", "done", LONG);
     await waitForText("step1-register", /^Nothing to change$/);
     await screenshots(browser, "workflow-2-step1-registered");
