@@ -159,7 +159,11 @@ impl Engine {
                     auth,
                     tls: conn.prism.tls.clone(),
                     proxy,
-                    requirement: None,
+                    // The workflow deploys with the CAPX line Palette pairs with by default
+                    // (v1.5.x); an older Prism Central is reported before anything is created.
+                    requirement: Some(capstan_diagnose::VersionRequirement::CapxLine {
+                        line: capstan_diagnose::CapxLine::V1_5,
+                    }),
                 })
                 .await
             }

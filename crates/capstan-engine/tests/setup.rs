@@ -122,6 +122,24 @@ async fn a_real_environment_is_tested_trusted_saved_activated_and_synced() {
     )
     .await;
     assert_ne!(ok.diagnosis.verdict, Outcome::Fail, "{:?}", ok.diagnosis);
+    // The Prism Central version is checked against what the workflow's CAPX line needs.
+    let version = ok
+        .diagnosis
+        .steps
+        .iter()
+        .find(|s| s.step == capstan_ipc::diagnosis::StepKind::Version)
+        .expect("a version step");
+    assert_eq!(version.outcome, Outcome::Pass, "{version:?}");
+    assert!(
+        matches!(
+            &version.data,
+            Some(capstan_ipc::diagnosis::StepData::Version {
+                minimum: Some(_),
+                ..
+            })
+        ),
+        "{version:?}"
+    );
     let palette: ConnectionTestResult = call(
         &engine,
         "connection_test",
