@@ -194,6 +194,55 @@ pub async fn dispatch(engine: &Engine, command: &str, payload: Value) -> Result<
             })
             .await
         }
+        PackRegistriesList::NAME => {
+            run::<PackRegistriesList, _>(payload, async |_: Empty| {
+                Box::pin(engine.pack_registries()).await
+            })
+            .await
+        }
+        PacksByLayer::NAME => {
+            run::<PacksByLayer, _>(payload, async |req| {
+                Box::pin(engine.packs_by_layer(req)).await
+            })
+            .await
+        }
+        PackValuesGet::NAME => {
+            run::<PackValuesGet, _>(payload, async |req| Box::pin(engine.pack_values(req)).await)
+                .await
+        }
+        ProfileNameCheckCmd::NAME => {
+            run::<ProfileNameCheckCmd, _>(payload, async |req| {
+                Box::pin(engine.profile_name_check(req)).await
+            })
+            .await
+        }
+        ProfileCreate::NAME => {
+            run::<ProfileCreate, _>(payload, async |req| {
+                Box::pin(engine.profile_create(req)).await
+            })
+            .await
+        }
+        ProfilesList::NAME => {
+            run::<ProfilesList, _>(payload, async |_: Empty| {
+                Box::pin(engine.profiles_list()).await
+            })
+            .await
+        }
+        ProfileGet::NAME => {
+            run::<ProfileGet, _>(
+                payload,
+                async |req: capstan_ipc::profile::ProfileUidRequest| {
+                    Box::pin(engine.profile_get(&req.uid)).await
+                },
+            )
+            .await
+        }
+        ProfileNewVersion::NAME => {
+            run::<ProfileNewVersion, _>(payload, async |req| {
+                Box::pin(engine.profile_new_version(req)).await
+            })
+            .await
+        }
         other => Err(IpcError::new(
             ErrorCode::UnknownCommand,
             format!(

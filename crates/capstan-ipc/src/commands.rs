@@ -3,6 +3,7 @@
 //! TypeScript `Commands` map both come from it.
 
 use crate::inventory::*;
+use crate::profile::*;
 use crate::setup::*;
 use crate::types::*;
 use crate::workflow::*;
@@ -111,4 +112,21 @@ commands! {
     /// Step 3: checks the credentials against Prism Central, then creates the account
     /// (or keeps the one of that name).
     CloudAccountCreate = "cloud_account_create": CloudAccountCreateRequest => CloudAccountResult;
+    /// Step 4: the pack registries (Palette's and the custom ones).
+    PackRegistriesList = "pack_registries": Empty => PackRegistryList;
+    /// Step 4: the packs of one layer offered for the `nutanix` cloud type, with versions.
+    PacksByLayer = "packs_by_layer": PacksQuery => PackList;
+    /// Step 4: a pack version's default values YAML.
+    PackValuesGet = "pack_values": PackValuesRequest => PackDefaults;
+    /// Step 4: whether a profile name and version are free (checked as the user types).
+    ProfileNameCheckCmd = "profile_name_check": ProfileNameRequest => ProfileNameCheck;
+    /// Step 4: creates (and publishes) the cluster profile, or keeps the one of that name
+    /// and version.
+    ProfileCreate = "profile_create": ProfileCreateRequest => ProfileCreateResult;
+    /// Step 4: the `nutanix` cluster profiles with their versions.
+    ProfilesList = "profiles_list": Empty => ProfileList;
+    /// Step 4: one profile version with its layers.
+    ProfileGet = "profile_get": ProfileUidRequest => ProfileDetail;
+    /// Step 4: a new version of an existing profile (same name, new version).
+    ProfileNewVersion = "profile_new_version": ProfileNewVersionRequest => ProfileCreateResult;
 }

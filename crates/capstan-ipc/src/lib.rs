@@ -15,6 +15,7 @@ pub mod diagnosis;
 pub mod error;
 pub mod events;
 pub mod inventory;
+pub mod profile;
 pub mod setup;
 pub mod types;
 pub mod typescript;

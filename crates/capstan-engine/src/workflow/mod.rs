@@ -12,6 +12,7 @@ mod drafts;
 mod kube;
 mod logo;
 mod pcg;
+mod profile;
 mod state;
 
 use std::collections::HashMap;

@@ -16,6 +16,7 @@ import type {
 } from "../bindings";
 import { FakeSetup } from "./fake-setup";
 import { FakeWorkflow } from "./fake-workflow";
+import { FakeProfile } from "./fake-profile";
 import { FakeInventory, type FakeInventoryOptions } from "./fake-inventory";
 
 /**
@@ -94,6 +95,8 @@ export class FakeServer {
   activity: ActivityEvent[] = [];
   /** The workflow stepper, drafts and steps 1–3. */
   workflow = new FakeWorkflow();
+  /** Step 4: packs and cluster profiles. */
+  profile = new FakeProfile();
   /** Saved environments, secrets and "Test connection". */
   setup = new FakeSetup();
   /** Cache, sync and topology commands. */
@@ -299,6 +302,14 @@ export class FakeServer {
     pcg_apply: (request) => this.workflow.pcgApply(request),
     cloud_account_form: () => this.workflow.cloudAccountForm(),
     cloud_account_create: (request) => this.workflow.cloudAccountCreate(request),
+    pack_registries: () => this.profile.packRegistries(),
+    packs_by_layer: (request) => this.profile.packsByLayer(request),
+    pack_values: (request) => this.profile.packValues(request),
+    profile_name_check: (request) => this.profile.profileNameCheck(request),
+    profile_create: (request) => this.profile.profileCreate(request),
+    profiles_list: () => this.profile.profilesList(),
+    profile_get: (request) => this.profile.profileGet(request),
+    profile_new_version: (request) => this.profile.profileNewVersion(request),
     cache_summary: () => this.inventory.cacheSummary(),
     cache_rebuild: () => this.inventory.rebuild(),
     sync_start: (request) => this.inventory.syncStart(request),

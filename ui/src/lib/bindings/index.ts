@@ -58,6 +58,14 @@ export type { NodeKind } from "./NodeKind";
 export type { NodeLink } from "./NodeLink";
 export type { NodeStatus } from "./NodeStatus";
 export type { Outcome } from "./Outcome";
+export type { PackDefaults } from "./PackDefaults";
+export type { PackLayer } from "./PackLayer";
+export type { PackList } from "./PackList";
+export type { PackOption } from "./PackOption";
+export type { PackRegistry } from "./PackRegistry";
+export type { PackRegistryList } from "./PackRegistryList";
+export type { PackValuesRequest } from "./PackValuesRequest";
+export type { PacksQuery } from "./PacksQuery";
 export type { PaletteSettings } from "./PaletteSettings";
 export type { PartState } from "./PartState";
 export type { PcgApplyRequest } from "./PcgApplyRequest";
@@ -70,6 +78,17 @@ export type { PcgUidRequest } from "./PcgUidRequest";
 export type { PlannedTemplate } from "./PlannedTemplate";
 export type { PrismAuthKind } from "./PrismAuthKind";
 export type { PrismSettings } from "./PrismSettings";
+export type { ProfileCreateRequest } from "./ProfileCreateRequest";
+export type { ProfileCreateResult } from "./ProfileCreateResult";
+export type { ProfileDetail } from "./ProfileDetail";
+export type { ProfileLayerInput } from "./ProfileLayerInput";
+export type { ProfileList } from "./ProfileList";
+export type { ProfileNameCheck } from "./ProfileNameCheck";
+export type { ProfileNameRequest } from "./ProfileNameRequest";
+export type { ProfileNewVersionRequest } from "./ProfileNewVersionRequest";
+export type { ProfileSummary } from "./ProfileSummary";
+export type { ProfileUidRequest } from "./ProfileUidRequest";
+export type { ProfileVersion } from "./ProfileVersion";
 export type { ProjectOption } from "./ProjectOption";
 export type { ProxyMode } from "./ProxyMode";
 export type { ProxySettings } from "./ProxySettings";
@@ -139,11 +158,24 @@ import type { InventoryItem } from "./InventoryItem";
 import type { InventoryPage } from "./InventoryPage";
 import type { InventoryQuery } from "./InventoryQuery";
 import type { KubeContexts } from "./KubeContexts";
+import type { PackDefaults } from "./PackDefaults";
+import type { PackList } from "./PackList";
+import type { PackRegistryList } from "./PackRegistryList";
+import type { PackValuesRequest } from "./PackValuesRequest";
+import type { PacksQuery } from "./PacksQuery";
 import type { PcgApplyRequest } from "./PcgApplyRequest";
 import type { PcgApplyResult } from "./PcgApplyResult";
 import type { PcgCreateRequest } from "./PcgCreateRequest";
 import type { PcgStatus } from "./PcgStatus";
 import type { PcgUidRequest } from "./PcgUidRequest";
+import type { ProfileCreateRequest } from "./ProfileCreateRequest";
+import type { ProfileCreateResult } from "./ProfileCreateResult";
+import type { ProfileDetail } from "./ProfileDetail";
+import type { ProfileList } from "./ProfileList";
+import type { ProfileNameCheck } from "./ProfileNameCheck";
+import type { ProfileNameRequest } from "./ProfileNameRequest";
+import type { ProfileNewVersionRequest } from "./ProfileNewVersionRequest";
+import type { ProfileUidRequest } from "./ProfileUidRequest";
 import type { SaveEnvironmentRequest } from "./SaveEnvironmentRequest";
 import type { SecretStoreStatus } from "./SecretStoreStatus";
 import type { Settings } from "./Settings";
@@ -196,6 +228,14 @@ export type Commands = {
   pcg_apply: { request: PcgApplyRequest; response: PcgApplyResult };
   cloud_account_form: { request: Empty; response: CloudAccountForm };
   cloud_account_create: { request: CloudAccountCreateRequest; response: CloudAccountResult };
+  pack_registries: { request: Empty; response: PackRegistryList };
+  packs_by_layer: { request: PacksQuery; response: PackList };
+  pack_values: { request: PackValuesRequest; response: PackDefaults };
+  profile_name_check: { request: ProfileNameRequest; response: ProfileNameCheck };
+  profile_create: { request: ProfileCreateRequest; response: ProfileCreateResult };
+  profiles_list: { request: Empty; response: ProfileList };
+  profile_get: { request: ProfileUidRequest; response: ProfileDetail };
+  profile_new_version: { request: ProfileNewVersionRequest; response: ProfileCreateResult };
 };
 
 export type CommandName = keyof Commands;
@@ -237,6 +277,14 @@ export const COMMAND_NAMES = [
   "pcg_apply",
   "cloud_account_form",
   "cloud_account_create",
+  "pack_registries",
+  "packs_by_layer",
+  "pack_values",
+  "profile_name_check",
+  "profile_create",
+  "profiles_list",
+  "profile_get",
+  "profile_new_version",
 ] as const satisfies readonly CommandName[];
 
 /** Every backend → UI event: its payload type. */
