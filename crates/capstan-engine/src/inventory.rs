@@ -207,19 +207,7 @@ impl Cache {
         let now = capstan_store::now_ms();
         let kinds: Vec<KindCacheSummary> = kinds
             .into_iter()
-            .map(|k| KindCacheSummary {
-                kind: entity_kind(k.kind),
-                count: k.count,
-                status: match k.sync.status {
-                    SyncStatus::Never => KindSyncStatus::Never,
-                    SyncStatus::Running => KindSyncStatus::Running,
-                    SyncStatus::Completed => KindSyncStatus::Completed,
-                    SyncStatus::Failed => KindSyncStatus::Failed,
-                },
-                synced_at: k.sync.last_completed_at.map(rfc3339_ms),
-                age_seconds: k.sync.last_completed_at.map(|t| age_seconds(now, t)),
-                error: k.sync.error.clone(),
-            })
+            .map(|k| kind_summary(k.kind, k.count, &k.sync, now))
             .collect();
         let freshness = freshness(&kinds);
         Ok(CacheSummary {
@@ -232,9 +220,26 @@ impl Cache {
         })
     }
 
+    /// The freshness alone, from the small sync-state table: every list page and topology
+    /// answer carries it, so it must not count or scan the inventory tables.
     async fn freshness_of(&self, environment_id: &str) -> Freshness {
-        match self.summary(environment_id).await {
-            Ok(s) => s.freshness,
+        let env = environment_id.to_owned();
+        let states = self
+            .with_store(move |s| {
+                Kind::ALL
+                    .into_iter()
+                    .map(|kind| Ok((kind, s.sync_state(&env, kind)?)))
+                    .collect::<Result<Vec<_>, capstan_store::StoreError>>()
+            })
+            .await;
+        let now = capstan_store::now_ms();
+        match states {
+            Ok(states) => freshness(
+                &states
+                    .iter()
+                    .map(|(kind, state)| kind_summary(*kind, 0, state, now))
+                    .collect::<Vec<_>>(),
+            ),
             Err(_) => Freshness {
                 synced_at: None,
                 age_seconds: None,
@@ -620,6 +625,27 @@ fn rfc3339_ms(ms: i64) -> String {
                 .ok()
         })
         .unwrap_or_default()
+}
+
+fn kind_summary(
+    kind: Kind,
+    count: u64,
+    sync: &capstan_store::SyncState,
+    now: i64,
+) -> KindCacheSummary {
+    KindCacheSummary {
+        kind: entity_kind(kind),
+        count,
+        status: match sync.status {
+            SyncStatus::Never => KindSyncStatus::Never,
+            SyncStatus::Running => KindSyncStatus::Running,
+            SyncStatus::Completed => KindSyncStatus::Completed,
+            SyncStatus::Failed => KindSyncStatus::Failed,
+        },
+        synced_at: sync.last_completed_at.map(rfc3339_ms),
+        age_seconds: sync.last_completed_at.map(|t| age_seconds(now, t)),
+        error: sync.error.clone(),
+    }
 }
 
 /// The oldest complete sync among the kinds that were ever synced decides the age.
