@@ -11,7 +11,7 @@ import type {
 import { toBackendError, useBackend } from "../../lib/backend";
 import { RefreshIcon } from "../../components/Icons";
 import { DiagnosisView } from "./DiagnosisView";
-import { describedBy, Field, SavedBadge, TlsPicker } from "./fields";
+import { describedBy, Field, SecretField, TlsPicker } from "./fields";
 import {
   clientErrors,
   emptyForm,
@@ -307,25 +307,16 @@ export function EnvironmentForm({
               {...describedBy("palette-url", errors.paletteUrl, true)}
             />
           </Field>
-          <Field
+          <SecretField
             id="palette-api-key"
             label="API key"
+            value={secrets.paletteApiKey}
+            saved={saved.paletteApiKey}
+            savedTestId="saved-palette-api-key"
             error={errors.paletteApiKey}
-            badge={<SavedBadge saved={saved.paletteApiKey} testId="saved-palette-api-key" />}
             hint={saved.paletteApiKey ? "Leave blank to keep the saved key." : "Palette → your profile → My API Keys."}
-          >
-            <input
-              id="palette-api-key"
-              type="password"
-              className="input"
-              data-testid="palette-api-key"
-              autoComplete="new-password"
-              value={secrets.paletteApiKey}
-              placeholder={saved.paletteApiKey ? "•••••••• (saved)" : ""}
-              onChange={(e) => updateSecret("paletteApiKey", e.target.value)}
-              {...describedBy("palette-api-key", errors.paletteApiKey, true)}
-            />
-          </Field>
+            onChange={(v) => updateSecret("paletteApiKey", v)}
+          />
           <Field
             id="palette-project"
             label="Project"
@@ -375,24 +366,15 @@ export function EnvironmentForm({
                     {...describedBy("palette-sysadmin-username", errors.sysadminUsername, false)}
                   />
                 </Field>
-                <Field
+                <SecretField
                   id="palette-sysadmin-password"
                   label="Password"
+                  value={secrets.sysadminPassword}
+                  saved={saved.sysadminPassword}
+                  savedTestId="saved-sysadmin-password"
                   error={errors.sysadminPassword}
-                  badge={<SavedBadge saved={saved.sysadminPassword} testId="saved-sysadmin-password" />}
-                >
-                  <input
-                    id="palette-sysadmin-password"
-                    type="password"
-                    className="input"
-                    data-testid="palette-sysadmin-password"
-                    autoComplete="new-password"
-                    value={secrets.sysadminPassword}
-                    placeholder={saved.sysadminPassword ? "•••••••• (saved)" : ""}
-                    onChange={(e) => updateSecret("sysadminPassword", e.target.value)}
-                    {...describedBy("palette-sysadmin-password", errors.sysadminPassword, false)}
-                  />
-                </Field>
+                  onChange={(v) => updateSecret("sysadminPassword", v)}
+                />
               </div>
             </div>
           )}
@@ -467,46 +449,28 @@ export function EnvironmentForm({
                   {...describedBy("prism-username", errors.prismUsername, true)}
                 />
               </Field>
-              <Field
+              <SecretField
                 id="prism-password"
                 label="Password"
+                value={secrets.prismPassword}
+                saved={saved.prismPassword}
+                savedTestId="saved-prism-password"
                 error={errors.prismPassword}
-                badge={<SavedBadge saved={saved.prismPassword} testId="saved-prism-password" />}
                 hint={saved.prismPassword ? "Leave blank to keep the saved password." : undefined}
-              >
-                <input
-                  id="prism-password"
-                  type="password"
-                  className="input"
-                  data-testid="prism-password"
-                  autoComplete="new-password"
-                  value={secrets.prismPassword}
-                  placeholder={saved.prismPassword ? "•••••••• (saved)" : ""}
-                  onChange={(e) => updateSecret("prismPassword", e.target.value)}
-                  {...describedBy("prism-password", errors.prismPassword, saved.prismPassword)}
-                />
-              </Field>
+                onChange={(v) => updateSecret("prismPassword", v)}
+              />
             </>
           ) : (
-            <Field
+            <SecretField
               id="prism-api-key"
               label="API key"
+              value={secrets.prismApiKey}
+              saved={saved.prismApiKey}
+              savedTestId="saved-prism-api-key"
               error={errors.prismApiKey}
-              badge={<SavedBadge saved={saved.prismApiKey} testId="saved-prism-api-key" />}
               hint={saved.prismApiKey ? "Leave blank to keep the saved key." : "A Prism Central API key of a service account."}
-            >
-              <input
-                id="prism-api-key"
-                type="password"
-                className="input"
-                data-testid="prism-api-key"
-                autoComplete="new-password"
-                value={secrets.prismApiKey}
-                placeholder={saved.prismApiKey ? "•••••••• (saved)" : ""}
-                onChange={(e) => updateSecret("prismApiKey", e.target.value)}
-                {...describedBy("prism-api-key", errors.prismApiKey, true)}
-              />
-            </Field>
+              onChange={(v) => updateSecret("prismApiKey", v)}
+            />
           )}
           <TlsPicker
             service="prism"

@@ -150,3 +150,43 @@ export function TlsPicker({
     </div>
   );
 }
+
+/**
+ * A secret input: a password field that never shows a saved value, with the "Saved" badge
+ * and a placeholder saying a blank field keeps what is saved.
+ */
+export function SecretField({
+  id,
+  label,
+  value,
+  saved,
+  savedTestId,
+  error,
+  hint,
+  onChange,
+}: {
+  id: string;
+  label: string;
+  value: string;
+  saved: boolean;
+  savedTestId: string;
+  error?: string;
+  hint?: ReactNode;
+  onChange: (value: string) => void;
+}) {
+  return (
+    <Field id={id} label={label} error={error} hint={hint} badge={<SavedBadge saved={saved} testId={savedTestId} />}>
+      <input
+        id={id}
+        type="password"
+        className="input"
+        data-testid={id}
+        autoComplete="new-password"
+        value={value}
+        placeholder={saved ? "•••••••• (saved)" : ""}
+        onChange={(e) => onChange(e.target.value)}
+        {...describedBy(id, error, hint !== undefined)}
+      />
+    </Field>
+  );
+}
