@@ -75,4 +75,6 @@ build_app() {
   say "building the desktop app (debug, frontend embedded)"
   (cd "$REPO_ROOT" && cargo build -p capstan --features capstan/custom-protocol)
 }
-APP_BIN="$REPO_ROOT/target/debug/capstan"
+# Cargo's output folder; CARGO_TARGET_DIR moves it (Playwright's config reads the same).
+TARGET_DIR="${CARGO_TARGET_DIR:-$REPO_ROOT/target}"
+APP_BIN="$TARGET_DIR/debug/capstan"

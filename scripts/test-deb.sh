@@ -11,7 +11,7 @@ if [ -z "${CAPSTAN_DEB_SKIP_BUILD:-}" ]; then
   say "building the release .deb (the first build takes a few minutes)"
   (cd "$REPO_ROOT/ui" && npm run --silent tauri -- build --bundles deb --ci)
 fi
-deb=$(ls -t "$REPO_ROOT"/target/release/bundle/deb/*.deb 2>/dev/null | head -1)
+deb=$(ls -t "$TARGET_DIR"/release/bundle/deb/*.deb 2>/dev/null | head -1)
 [ -n "$deb" ] || die "no .deb was produced under target/release/bundle/deb"
 cp "$deb" "$out/"
 echo "deb: built $(basename "$deb") ($(du -h "$deb" | cut -f1))"

@@ -11,7 +11,8 @@ const uiDir = path.join(repoRoot, "ui");
 if (!existsSync(path.join(uiDir, "dist-e2e", "index.html"))) {
   throw new Error("ui/dist-e2e is missing: run `npm --prefix ui run build:e2e` before `npx playwright test`.");
 }
-const bridgeBinary = path.join(repoRoot, "target", "debug", "capstan-bridge");
+const targetDir = process.env.CARGO_TARGET_DIR || path.join(repoRoot, "target");
+const bridgeBinary = path.join(targetDir, "debug", "capstan-bridge");
 if (!existsSync(bridgeBinary) || !existsSync(path.join(uiDir, "dist-bridge", "index.html"))) {
   throw new Error(
     "capstan-bridge or ui/dist-bridge is missing: run `cargo build -p capstan-bridge` and `npm --prefix ui run build:bridge` first.",
