@@ -90,6 +90,9 @@ pub static PALETTE_USED: &[OperationKey] = &[
     op("GET", "/v1/spectroclusters/{uid}/assets/kubeconfig"),
     op("GET", "/v1/spectroclusters/{uid}/assets/kubeconfigclient"),
     op("DELETE", "/v1/spectroclusters/{uid}"),
+    // day-2: move to another version of the profile
+    op("GET", "/v1/spectroclusters/{uid}/profiles"),
+    op("PATCH", "/v1/spectroclusters/{uid}/profiles"),
 ];
 
 /// Prism Central v3 operations the client, preflight and topology use.

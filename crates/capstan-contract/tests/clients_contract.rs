@@ -591,6 +591,22 @@ async fn palette_scenario(sb: &Sandbox) {
         assert!(kubeconfig.contains("apiVersion"), "{kubeconfig}");
     }
     key.cluster_events(&uid).await.expect("events");
+    // Day-2 profile calls: read what is attached, then re-apply it (a no-op PATCH).
+    let attached = key.cluster_profiles(&uid).await.expect("cluster profiles");
+    let attached_uid = attached[0]
+        .metadata
+        .uid
+        .clone()
+        .expect("attached profile uid");
+    key.update_cluster_profiles(
+        &uid,
+        &[capstan_palette::SpectroClusterProfileEntity {
+            uid: attached_uid,
+            ..Default::default()
+        }],
+    )
+    .await
+    .expect("profile update");
 
     // Ordinary delete, waited out; then a second cluster removed with force.
     key.delete_cluster(&uid, false).await.expect("delete");

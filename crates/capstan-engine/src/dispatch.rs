@@ -243,6 +243,81 @@ pub async fn dispatch(engine: &Engine, command: &str, payload: Value) -> Result<
             })
             .await
         }
+        DeployOptionsGet::NAME => {
+            run::<DeployOptionsGet, _>(payload, async |_: Empty| {
+                Box::pin(engine.deploy_options()).await
+            })
+            .await
+        }
+        DeployPlacement::NAME => {
+            run::<DeployPlacement, _>(payload, async |req| {
+                Box::pin(engine.deploy_placement(req)).await
+            })
+            .await
+        }
+        DeployRenderCmd::NAME => {
+            run::<DeployRenderCmd, _>(payload, async |req| {
+                Box::pin(engine.deploy_render(req)).await
+            })
+            .await
+        }
+        DeployYamlReadBack::NAME => {
+            run::<DeployYamlReadBack, _>(payload, async |req| {
+                Box::pin(engine.deploy_yaml_read_back(req)).await
+            })
+            .await
+        }
+        DeployPreflight::NAME => {
+            run::<DeployPreflight, _>(payload, async |req| {
+                Box::pin(engine.deploy_preflight(req)).await
+            })
+            .await
+        }
+        ClusterDeploy::NAME => {
+            run::<ClusterDeploy, _>(payload, async |req| {
+                Box::pin(engine.cluster_deploy(req)).await
+            })
+            .await
+        }
+        ClusterDetailGet::NAME => {
+            run::<ClusterDetailGet, _>(
+                payload,
+                async |req: capstan_ipc::deploy::ClusterUidRequest| {
+                    Box::pin(engine.cluster_detail(&req.uid)).await
+                },
+            )
+            .await
+        }
+        KubeconfigSave::NAME => {
+            run::<KubeconfigSave, _>(payload, async |req| {
+                Box::pin(engine.kubeconfig_save(req)).await
+            })
+            .await
+        }
+        ClusterScale::NAME => {
+            run::<ClusterScale, _>(payload, async |req| {
+                Box::pin(engine.cluster_scale(req)).await
+            })
+            .await
+        }
+        ClusterProfilePlan::NAME => {
+            run::<ClusterProfilePlan, _>(payload, async |req| {
+                Box::pin(engine.cluster_profile_plan(req)).await
+            })
+            .await
+        }
+        ClusterProfileUpdate::NAME => {
+            run::<ClusterProfileUpdate, _>(payload, async |req| {
+                Box::pin(engine.cluster_profile_update(req)).await
+            })
+            .await
+        }
+        ClusterDelete::NAME => {
+            run::<ClusterDelete, _>(payload, async |req| {
+                Box::pin(engine.cluster_delete(req)).await
+            })
+            .await
+        }
         other => Err(IpcError::new(
             ErrorCode::UnknownCommand,
             format!(

@@ -2,7 +2,9 @@
 //! This is the one place commands are declared; the backend dispatcher and the generated
 //! TypeScript `Commands` map both come from it.
 
+use crate::deploy::*;
 use crate::inventory::*;
+use crate::preflight::PreflightReport;
 use crate::profile::*;
 use crate::setup::*;
 use crate::types::*;
@@ -129,4 +131,30 @@ commands! {
     ProfileGet = "profile_get": ProfileUidRequest => ProfileDetail;
     /// Step 4: a new version of an existing profile (same name, new version).
     ProfileNewVersion = "profile_new_version": ProfileNewVersionRequest => ProfileCreateResult;
+
+    /// Step 5: accounts, profiles, Prism Elements (live), SSH keys and defaults for the form.
+    DeployOptionsGet = "deploy_options": Empty => DeployOptions;
+    /// Step 5: a Prism Element's subnets and images (live) and free VIP addresses.
+    DeployPlacement = "deploy_placement": PlacementRequest => PlacementOptions;
+    /// Step 5: the cluster and pool YAML generated from the form.
+    DeployRenderCmd = "deploy_render": DeploySpec => DeployRender;
+    /// Step 5: an edited pool YAML carried back into the form where it maps.
+    DeployYamlReadBack = "deploy_yaml_read_back": YamlReadBackRequest => YamlReadBack;
+    /// Step 5: every preflight check of the form against live Prism Central, in parallel.
+    DeployPreflight = "deploy_preflight": DeploySpec => PreflightReport;
+    /// Step 5: runs the preflight again and, if it passes, creates the cluster (or finds the
+    /// one of that name: a retried create never makes two).
+    ClusterDeploy = "cluster_deploy": DeployRequest => DeployResult;
+    /// A Palette cluster read live: phase, pools and nodes with VMs and IPs, events.
+    ClusterDetailGet = "cluster_detail": ClusterUidRequest => ClusterDetail;
+    /// Saves the cluster's kubeconfig (mode 0600).
+    KubeconfigSave = "kubeconfig_save": KubeconfigSaveRequest => KubeconfigSaved;
+    /// Day-2: sets a pool's node count.
+    ClusterScale = "cluster_scale": ClusterScaleRequest => ClusterDetail;
+    /// Day-2: what moving to another profile version changes.
+    ClusterProfilePlan = "cluster_profile_plan": ProfileUpdateRequest => ProfileUpdatePlan;
+    /// Day-2: moves the cluster to another version of its profile.
+    ClusterProfileUpdate = "cluster_profile_update": ProfileUpdateRequest => ClusterDetail;
+    /// Day-2: deletes the cluster (force: remove the record now, leave the VMs).
+    ClusterDelete = "cluster_delete": ClusterDeleteRequest => ClusterDetail;
 }

@@ -36,6 +36,8 @@ pub enum ErrorCode {
     KeyringUnavailable,
     /// The local cache or a file could not be read or written.
     Storage,
+    /// The deploy preflight found a problem; `details` carries the report.
+    PreflightFailed,
     /// A bug: something that should not happen. The message says where to find the log.
     Internal,
 }
@@ -59,6 +61,7 @@ impl ErrorCode {
             ErrorCode::Unavailable => "unavailable",
             ErrorCode::KeyringUnavailable => "keyring_unavailable",
             ErrorCode::Storage => "storage",
+            ErrorCode::PreflightFailed => "preflight_failed",
             ErrorCode::Internal => "internal",
         }
     }

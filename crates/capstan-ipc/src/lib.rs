@@ -11,10 +11,12 @@
 //! fails when the committed bindings are stale.
 
 pub mod commands;
+pub mod deploy;
 pub mod diagnosis;
 pub mod error;
 pub mod events;
 pub mod inventory;
+pub mod preflight;
 pub mod profile;
 pub mod setup;
 pub mod types;

@@ -760,6 +760,42 @@ impl PaletteClient {
             .await
     }
 
+    /// `GET /v1/spectroclusters/{uid}/profiles`: the profiles applied to the cluster. The
+    /// profile versions are on `cluster(uid).spec.cluster_profile_templates`.
+    pub async fn cluster_profiles(
+        &self,
+        uid: &str,
+    ) -> Result<Vec<SpectroClusterProfile>, PaletteError> {
+        let list: SpectroClusterProfileList = self
+            .get_json(&format!("/v1/spectroclusters/{}/profiles", seg(uid)))
+            .await?;
+        Ok(list.profiles)
+    }
+
+    /// `PATCH /v1/spectroclusters/{uid}/profiles`: day-2 profile update (e.g. to a new
+    /// version of the attached profile). Palette keeps the cluster Running while the changed
+    /// packs apply; follow them in `status.packs`. Sending the applied state again changes
+    /// nothing, so a retry after a lost answer is safe.
+    pub async fn update_cluster_profiles(
+        &self,
+        uid: &str,
+        profiles: &[SpectroClusterProfileEntity],
+    ) -> Result<(), PaletteError> {
+        let body = Self::json(&SpectroClusterProfiles {
+            profiles: profiles.to_vec(),
+            spc_apply_settings: None,
+        })?;
+        let resp = self
+            .send(
+                Method::PATCH,
+                &format!("/v1/spectroclusters/{}/profiles", seg(uid)),
+                body,
+                capstan_http::Idempotency::Idempotent,
+            )
+            .await?;
+        check(resp).map(|_| ())
+    }
+
     /// `GET /v1/dashboard/spectroclusters/{uid}/overview`
     pub async fn cluster_overview(&self, uid: &str) -> Result<ClusterOverview, PaletteError> {
         self.get_json(&format!(

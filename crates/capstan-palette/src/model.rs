@@ -546,10 +546,13 @@ pub struct ClusterProfileSpec {
     pub versions: Vec<Value>,
 }
 
-/// `v1ClusterProfileTemplate`
+/// `v1ClusterProfileTemplate`: a profile definition; on a cluster
+/// (`spec.clusterProfileTemplates[]`) the snapshot of the applied version.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ClusterProfileTemplate {
+    #[serde(default)]
+    pub uid: Option<String>,
     #[serde(default)]
     pub cloud_type: Option<String>,
     #[serde(default)]
@@ -786,15 +789,128 @@ pub struct CustomMachinePoolBaseConfig {
     pub additional_labels: StringMap,
 }
 
-/// `v1SpectroClusterProfileEntity`
+/// `v1SpectroClusterProfileEntity`: a profile to attach at create, or (day 2) to switch to.
+/// Another version of an attached profile (same name) replaces it; `replace_with_profile`
+/// names the attached uid to replace when the names differ.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SpectroClusterProfileEntity {
     pub uid: String,
+    /// The user's edits of the profile's layers.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub pack_values: Vec<Value>,
+    pub pack_values: Vec<PackValuesEntity>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub variables: Vec<Value>,
+    pub variables: Vec<SpectroClusterVariable>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replace_with_profile: Option<String>,
+}
+
+/// `v1PackValuesEntity`: values for one pack of the profile (`name`, and `tag` to check
+/// the version).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PackValuesEntity {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tag: Option<String>,
+    /// `spectro` | `helm` | `manifest` | `oci`
+    #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
+    pub pack_type: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub values: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub manifests: Vec<ManifestRefUpdate>,
+}
+
+/// `v1ManifestRefUpdateEntity`
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ManifestRefUpdate {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uid: Option<String>,
+}
+
+/// `v1SpectroClusterVariable`
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SpectroClusterVariable {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+}
+
+/// `v1SpectroClusterProfiles`: the body of `PATCH`/`PUT /v1/spectroclusters/{uid}/profiles`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SpectroClusterProfiles {
+    pub profiles: Vec<SpectroClusterProfileEntity>,
+    /// `{actionType: DownloadAndInstall | DownloadAndInstallLater}`
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub spc_apply_settings: Option<Value>,
+}
+
+/// `v1SpectroClusterProfileList` (`GET /v1/spectroclusters/{uid}/profiles`)
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SpectroClusterProfileList {
+    #[serde(default)]
+    pub profiles: Vec<SpectroClusterProfile>,
+}
+
+/// `v1SpectroClusterProfile`: one profile as applied to a cluster. Its profile version
+/// (`1.1.0`) is not here: read `SpectroCluster.spec.cluster_profile_templates[].profile_version`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SpectroClusterProfile {
+    #[serde(default)]
+    pub metadata: ObjectMeta,
+    #[serde(default)]
+    pub spec: SpectroClusterProfileSpec,
+}
+
+/// `v1SpectroClusterProfileSpec`
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SpectroClusterProfileSpec {
+    #[serde(default)]
+    pub cloud_type: Option<String>,
+    /// `cluster` | `infra` | `add-on` | `system`
+    #[serde(default, rename = "type")]
+    pub profile_type: Option<String>,
+    /// The spec's integer revision, not the profile version.
+    #[serde(default)]
+    pub version: Option<i64>,
+    #[serde(default)]
+    pub packs: Vec<ClusterProfilePack>,
+}
+
+/// `v1ClusterProfilePacksEntity`
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ClusterProfilePack {
+    #[serde(default)]
+    pub metadata: ObjectMeta,
+    #[serde(default)]
+    pub spec: PackSummarySpec,
+}
+
+/// `v1PackSummarySpec`, reduced.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PackSummarySpec {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub display_name: Option<String>,
+    #[serde(default)]
+    pub version: Option<String>,
+    /// `kernel` | `os` | `k8s` | `cni` | `csi` | `addon`
+    #[serde(default)]
+    pub layer: Option<String>,
+    #[serde(default, rename = "type")]
+    pub pack_type: Option<String>,
+    #[serde(default)]
+    pub registry_uid: Option<String>,
+    #[serde(default)]
+    pub values: Option<String>,
 }
 
 /// `v1SpectroCluster`
@@ -825,8 +941,9 @@ pub struct SpectroClusterSpec {
     pub cloud_config_ref: Option<ObjectReference>,
     #[serde(default)]
     pub cluster_type: Option<String>,
+    /// The applied profile versions with their packs.
     #[serde(default)]
-    pub cluster_profile_templates: Vec<Value>,
+    pub cluster_profile_templates: Vec<ClusterProfileTemplate>,
 }
 
 /// `v1SpectroClusterStatus`
@@ -839,12 +956,42 @@ pub struct SpectroClusterStatus {
     pub conditions: Vec<ClusterCondition>,
     #[serde(default)]
     pub api_endpoints: Vec<Value>,
+    /// Per-pack progress (after a profile update: the new versions while they apply).
     #[serde(default)]
-    pub packs: Vec<Value>,
+    pub packs: Vec<ClusterPackStatus>,
     #[serde(default)]
     pub repave: Option<Value>,
     #[serde(default)]
     pub abort_timestamp: Option<String>,
+}
+
+/// `v1ClusterPackStatus`
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ClusterPackStatus {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default, rename = "type")]
+    pub pack_type: Option<String>,
+    #[serde(default)]
+    pub version: Option<String>,
+    #[serde(default)]
+    pub profile_uid: Option<String>,
+    #[serde(default)]
+    pub condition: Option<ClusterCondition>,
+    #[serde(default)]
+    pub start_time: Option<String>,
+    #[serde(default)]
+    pub end_time: Option<String>,
+}
+
+impl ClusterPackStatus {
+    /// The pack is deployed: its `Ready` condition is `True`.
+    pub fn is_ready(&self) -> bool {
+        self.condition
+            .as_ref()
+            .is_some_and(|c| c.status.as_deref() == Some("True"))
+    }
 }
 
 /// `v1ClusterCondition`

@@ -871,3 +871,143 @@ async fn tokens_are_refreshed_before_they_expire() {
     assert!(paths.iter().all(|p| !p.contains("password")));
     sb.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_cluster_moves_to_a_new_profile_version() {
+    let sb = sandbox().await;
+    let key = api_key(&sb);
+    register_nutanix(&sysadmin(&sb)).await;
+    let pcg = running_pcg(&key, "pcg-upd").await;
+    let account = key
+        .create_cloud_account("nutanix", &account_entity(&sb, &pcg, "acct-upd"))
+        .await
+        .expect("account");
+    let v1 = key
+        .create_cluster_profile(&profile_entity("infra-upd"), true)
+        .await
+        .expect("v1");
+    let mut next = profile_entity("infra-upd");
+    next.spec.version = Some("1.1.0".into());
+    for p in &mut next.spec.template.packs {
+        if p.name == "kubernetes" {
+            p.tag = Some("1.31.4".into());
+        }
+    }
+    let v2 = key.create_cluster_profile(&next, true).await.expect("v2");
+    let uid = key
+        .create_cluster("nutanix", &cluster_entity("ntx-upd", &account, &v1))
+        .await
+        .expect("cluster");
+    // From here only `advance` moves the clock, so every phase can be seen.
+    sb.set_time_scale(1000.0).expect("scale");
+    let to_v2 = [SpectroClusterProfileEntity {
+        uid: v2.clone(),
+        pack_values: vec![PackValuesEntity {
+            name: "cni-cilium-oss".into(),
+            tag: Some("1.16.3".into()),
+            pack_type: Some("spectro".into()),
+            values: Some("charts:\n  cilium:\n    hubble: true\n".into()),
+            ..Default::default()
+        }],
+        ..Default::default()
+    }];
+
+    let attached = key.cluster_profiles(&uid).await.expect("profiles");
+    assert_eq!(attached.len(), 1);
+    assert_eq!(attached[0].metadata.uid.as_deref(), Some(v1.as_str()));
+    let k8s = attached[0]
+        .spec
+        .packs
+        .iter()
+        .find(|p| p.spec.layer.as_deref() == Some("k8s"))
+        .expect("k8s pack");
+    assert_eq!(k8s.spec.version.as_deref(), Some("1.30.6"));
+    let busy = key
+        .update_cluster_profiles(&uid, &to_v2)
+        .await
+        .expect_err("not Running yet");
+    assert_eq!(busy.code(), "conflict", "{busy}");
+
+    sb.advance(300.0);
+    assert_eq!(
+        key.cluster(&uid).await.expect("get").state(),
+        Some("Running")
+    );
+    let unknown = key
+        .update_cluster_profiles(
+            &uid,
+            &[SpectroClusterProfileEntity {
+                uid: "no-such-profile".into(),
+                ..Default::default()
+            }],
+        )
+        .await
+        .expect_err("unknown profile");
+    assert!(unknown.is_not_found(), "{unknown}");
+
+    key.update_cluster_profiles(&uid, &to_v2)
+        .await
+        .expect("update");
+    let c = key.cluster(&uid).await.expect("get");
+    assert_eq!(c.state(), Some("Running"));
+    let applied = &c.spec.cluster_profile_templates;
+    assert_eq!(applied.len(), 1);
+    assert_eq!(applied[0].uid.as_deref(), Some(v2.as_str()));
+    assert_eq!(applied[0].name.as_deref(), Some("infra-upd"));
+    assert_eq!(applied[0].profile_version.as_deref(), Some("1.1.0"));
+    let k8s = applied[0]
+        .packs
+        .iter()
+        .find(|p| p.name == "kubernetes")
+        .expect("kubernetes");
+    assert_eq!(
+        (k8s.tag.as_deref(), k8s.layer.as_deref()),
+        (Some("1.31.4"), Some("k8s"))
+    );
+    let packs = &c.status.as_ref().expect("status").packs;
+    let k8s_status = packs
+        .iter()
+        .find(|p| p.name.as_deref() == Some("kubernetes"))
+        .expect("kubernetes status");
+    assert_eq!(k8s_status.version.as_deref(), Some("1.31.4"));
+    assert_eq!(k8s_status.profile_uid.as_deref(), Some(v2.as_str()));
+    assert!(!k8s_status.is_ready(), "applying: {k8s_status:?}");
+    assert_eq!(
+        key.cluster_profiles(&uid).await.expect("profiles")[0]
+            .metadata
+            .uid
+            .as_deref(),
+        Some(v2.as_str())
+    );
+
+    sb.advance(25.0);
+    let c = key.cluster(&uid).await.expect("get");
+    let packs = &c.status.as_ref().expect("status").packs;
+    assert!(
+        !packs.is_empty() && packs.iter().all(ClusterPackStatus::is_ready),
+        "{packs:?}"
+    );
+    let overview = key.cluster_overview(&uid).await.expect("overview");
+    assert_eq!(
+        overview
+            .status
+            .kube_meta
+            .as_ref()
+            .and_then(|m| m.get("kubernetesVersion"))
+            .and_then(|v| v.as_str()),
+        Some("v1.31.4")
+    );
+    let reasons: Vec<String> = key
+        .cluster_events(&uid)
+        .await
+        .expect("events")
+        .into_iter()
+        .filter_map(|e| e.reason)
+        .collect();
+    assert!(
+        reasons.iter().any(|r| r == "ProfileUpdating")
+            && reasons.iter().any(|r| r == "ProfileUpdated"),
+        "{reasons:?}"
+    );
+    sb.shutdown().await;
+}

@@ -15,6 +15,7 @@
 mod checks;
 pub mod model;
 pub mod net;
+pub mod pickers;
 mod runner;
 mod vms;
 

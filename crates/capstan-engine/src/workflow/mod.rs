@@ -8,6 +8,8 @@
 
 mod account;
 mod cloud_type;
+mod cluster;
+mod deploy;
 mod drafts;
 mod kube;
 mod logo;

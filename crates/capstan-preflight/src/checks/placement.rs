@@ -377,7 +377,7 @@ fn ident_text(id: &NameOrUuid) -> String {
 }
 
 /// OVERLAY subnets are usable from any PE; a VLAN only from the PE that owns it (CAPX rule).
-fn usable_from(s: &Subnet, pe_uuid: &str) -> bool {
+pub(crate) fn usable_from(s: &Subnet, pe_uuid: &str) -> bool {
     let overlay = s
         .resources()
         .and_then(|r| r.subnet_type.as_deref())
@@ -489,7 +489,7 @@ fn resolve_subnet(
     Ok(describe_subnet(subnet))
 }
 
-fn describe_subnet(s: &Subnet) -> (SubnetFacts, ResolvedSubnet) {
+pub(crate) fn describe_subnet(s: &Subnet) -> (SubnetFacts, ResolvedSubnet) {
     let res = s.resources();
     let ip = res.and_then(|r| r.ip_config.as_ref());
     let cidr = ip.and_then(|c| {
@@ -796,7 +796,7 @@ pub fn kubernetes_version_in_name(name: &str) -> Option<String> {
 }
 
 /// `v1.30.4+rke2r1` → `1.30.4`.
-fn core_version(version: &str) -> &str {
+pub(crate) fn core_version(version: &str) -> &str {
     let v = version.trim().trim_start_matches(['v', 'V']);
     v.split(['+', '-']).next().unwrap_or(v)
 }

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post, put};
 use base64::Engine;
@@ -82,10 +83,32 @@ pub(crate) struct Cluster {
     pub api_ready: bool,
     pub pools: Vec<Pool>,
     pub conditions: BTreeMap<String, (bool, String, String)>,
+    /// The pack apply a day-2 profile update started; `None` once the packs run.
+    #[serde(default)]
+    pub profile_apply: Option<ProfileApply>,
+    /// Set when a profile update changed the Kubernetes pack; it wins over the version in
+    /// the control-plane pool YAML until that YAML changes the version again.
+    #[serde(default)]
+    pub kubernetes_version: Option<String>,
+}
+
+/// Packs being applied after a profile update (the cluster stays Running meanwhile).
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
+pub(crate) struct ProfileApply {
+    /// Matches the scheduled completion, so a newer update restarts the clock.
+    pub id: String,
+    /// Names of the packs whose version or values changed.
+    pub packs: Vec<String>,
+    pub started: String,
+    /// `v<tag>` of the new Kubernetes pack, when it changed.
+    pub kubernetes_version: Option<String>,
 }
 
 impl Cluster {
     pub(crate) fn k8s_version(&self) -> String {
+        if let Some(v) = &self.kubernetes_version {
+            return v.clone();
+        }
         self.pools
             .iter()
             .find(|p| p.is_cp)
@@ -107,18 +130,40 @@ impl Cluster {
             .collect()
     }
 
+    /// `v1ClusterPackStatus[]`: Pending while provisioning, Upgrading while a profile update
+    /// applies a pack, Deployed otherwise.
     fn packs_status(&self) -> Vec<Value> {
-        let ready = self.state == "Running";
+        let running = self.state == "Running";
         self.profile_templates
             .iter()
-            .flat_map(|t| t["packs"].as_array().cloned().unwrap_or_default())
-            .map(|p| {
+            .flat_map(|t| {
+                let profile_uid = t["uid"].clone();
+                t["packs"]
+                    .as_array()
+                    .cloned()
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(move |p| (profile_uid.clone(), p))
+            })
+            .map(|(profile_uid, p)| {
+                let name = p["name"].as_str().unwrap_or_default();
+                let version = p["version"].as_str().or(p["tag"].as_str()).unwrap_or("");
+                let applying = self
+                    .profile_apply
+                    .as_ref()
+                    .filter(|a| a.packs.iter().any(|n| n == name));
+                let (ready, reason, message) = match (running, applying) {
+                    (false, _) => (false, "Pending", "Waiting for the cluster to be provisioned".to_owned()),
+                    (true, Some(_)) => (false, "Upgrading", format!("Applying {name} {version}")),
+                    (true, None) => (true, "Deployed", format!("{name} {version} is deployed")),
+                };
                 json!({
-                    "name": p["name"],
+                    "name": name,
                     "type": p["type"],
-                    "version": p["version"].as_str().or(p["tag"].as_str()).unwrap_or(""),
-                    "condition": {"type": "Ready", "status": if ready { "True" } else { "False" }, "reason": if ready { "Deployed" } else { "Pending" }},
-                    "startTime": self.meta.created,
+                    "version": version,
+                    "profileUid": profile_uid,
+                    "condition": {"type": "Ready", "status": if ready { "True" } else { "False" }, "reason": reason, "message": message},
+                    "startTime": applying.map_or(self.meta.created.as_str(), |a| a.started.as_str()),
                 })
             })
             .collect()
@@ -181,6 +226,10 @@ pub(super) fn routes() -> Router<Arc<Shared>> {
         .route("/v1/spectroclusters/cloudTypes/{cloudType}/validate", post(validate))
         .route("/v1/spectroclusters/{uid}", get(get_one).delete(delete))
         .route("/v1/spectroclusters/{uid}/status", get(status))
+        .route(
+            "/v1/spectroclusters/{uid}/profiles",
+            get(list_profiles).patch(patch_profiles).put(put_profiles),
+        )
         .route("/v1/spectroclusters/{uid}/assets/kubeconfig", get(kubeconfig))
         .route("/v1/spectroclusters/{uid}/assets/kubeconfigclient", get(kubeconfig_client))
         .route("/v1/spectroclusters/{uid}/assets/adminKubeconfig", get(admin_kubeconfig))
@@ -604,12 +653,7 @@ fn validate_entity(w: &World, ct: &str, v: &Value, caller: &Caller) -> Result<Va
                 profile.meta.name, profile.cloud_type
             )));
         }
-        let mut t = profile.to_json(&[]);
-        let tmpl = if profile.published {
-            t["spec"]["published"].take()
-        } else {
-            t["spec"]["draft"].take()
-        };
+        let tmpl = profile.attached_template(&p).map_err(bad_request)?;
         profile_uids.push(uid.to_owned());
         profile_templates.push(tmpl);
     }
@@ -700,6 +744,8 @@ async fn create(
         api_ready: false,
         pools,
         conditions: BTreeMap::new(),
+        profile_apply: None,
+        kubernetes_version: None,
     };
     cluster.set_condition("Provisioned", false, "WaitingForCloudResources");
     w.palette.clusters.push(cluster);
@@ -893,6 +939,288 @@ async fn delete(
         return no_content();
     }
     lifecycle::start_delete(&mut w, &uid);
+    no_content()
+}
+
+// ---------------------------------------------------------------------------------------
+// Attached profiles (day 2: update the cluster to another profile version)
+
+/// `v1SpectroClusterProfileList`: the profiles as the cluster has them applied. The spec
+/// gives `spec.version` as the integer revision; the profile version (`1.1.0`) is on the
+/// cluster's `spec.clusterProfileTemplates[].profileVersion`.
+async fn list_profiles(
+    State(shared): State<Arc<Shared>>,
+    axum::Extension(caller): axum::Extension<Caller>,
+    Path(uid): Path<String>,
+) -> Response {
+    let w = shared.world();
+    let c = match find(&w, &uid, &caller) {
+        Ok(c) => c,
+        Err(e) => return e,
+    };
+    let profiles: Vec<Value> = c
+        .profile_templates
+        .iter()
+        .map(|t| {
+            let profile_uid = t["uid"].as_str().unwrap_or_default();
+            let name = t["name"].as_str().unwrap_or_default();
+            let meta = w
+                .palette
+                .profiles
+                .iter()
+                .find(|p| p.meta.uid == profile_uid)
+                .map_or_else(
+                    || Meta::new(profile_uid.to_owned(), name.to_owned()),
+                    |p| p.meta.clone(),
+                );
+            let packs: Vec<Value> = t["packs"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|pk| {
+                    json!({
+                        "metadata": {"uid": pk["packUid"], "name": pk["name"]},
+                        "spec": super::profiles::pack_summary_spec(pk),
+                        "status": {},
+                    })
+                })
+                .collect();
+            json!({
+                "metadata": meta.to_json(),
+                "spec": {
+                    "cloudType": t["cloudType"],
+                    "type": t["type"],
+                    "version": t["version"],
+                    "packs": packs,
+                },
+            })
+        })
+        .collect();
+    ok(json!({ "profiles": profiles }))
+}
+
+/// PATCH merges the entries into the attached profiles; PUT makes them the whole set.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum ProfilesUpdate {
+    Merge,
+    Replace,
+}
+
+async fn patch_profiles(
+    State(shared): State<Arc<Shared>>,
+    axum::Extension(caller): axum::Extension<Caller>,
+    Path(uid): Path<String>,
+    body: Bytes,
+) -> Response {
+    update_profiles(&shared, &caller, &uid, &body, ProfilesUpdate::Merge)
+}
+
+async fn put_profiles(
+    State(shared): State<Arc<Shared>>,
+    axum::Extension(caller): axum::Extension<Caller>,
+    Path(uid): Path<String>,
+    body: Bytes,
+) -> Response {
+    update_profiles(&shared, &caller, &uid, &body, ProfilesUpdate::Replace)
+}
+
+fn is_base_profile(template: &Value) -> bool {
+    matches!(template["type"].as_str(), Some("cluster" | "infra"))
+}
+
+/// `(profile name, pack name) -> (tag, values)` of every attached pack.
+fn pack_index(templates: &[Value]) -> BTreeMap<(String, String), (Value, Value)> {
+    templates
+        .iter()
+        .flat_map(|t| {
+            let profile = t["name"].as_str().unwrap_or_default().to_owned();
+            t["packs"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+                .into_iter()
+                .map(move |p| {
+                    (
+                        (
+                            profile.clone(),
+                            p["name"].as_str().unwrap_or_default().to_owned(),
+                        ),
+                        (p["tag"].clone(), p["values"].clone()),
+                    )
+                })
+        })
+        .collect()
+}
+
+fn k8s_tag(templates: &[Value]) -> Option<String> {
+    templates
+        .iter()
+        .flat_map(|t| t["packs"].as_array().cloned().unwrap_or_default())
+        .find(|p| p["layer"] == "k8s")
+        .and_then(|p| p["tag"].as_str().map(str::to_owned))
+}
+
+fn update_profiles(
+    shared: &Shared,
+    caller: &Caller,
+    uid: &str,
+    body: &Bytes,
+    mode: ProfilesUpdate,
+) -> Response {
+    let v = match parse_body(body) {
+        Ok(v) => v,
+        Err(e) => return e,
+    };
+    let Some(entries) = v["profiles"].as_array() else {
+        return bad_request("profiles is required: [{uid, packValues, replaceWithProfile}]");
+    };
+    let mut w = shared.world();
+    let c = match find(&w, uid, caller) {
+        Ok(c) => c,
+        Err(e) => return e,
+    };
+    if c.state != "Running" {
+        return error(
+            StatusCode::CONFLICT,
+            "ClusterNotRunning",
+            format!(
+                "Cluster '{}' is {}; its profiles can be updated once it is Running",
+                c.meta.name, c.state
+            ),
+        );
+    }
+    let current = c.profile_templates.clone();
+    let cloud_type = c.cloud_type.clone();
+    let mut next = current.clone();
+    let mut touched = vec![false; next.len()];
+    for entry in entries {
+        let Some(profile_uid) = entry["uid"].as_str().filter(|u| !u.is_empty()) else {
+            return bad_request("every profiles[] entry needs a uid");
+        };
+        let profile = match super::profiles::find(&w, profile_uid, caller) {
+            Ok(p) => p,
+            Err(e) => return e,
+        };
+        if profile.cloud_type != cloud_type && profile.cloud_type != "all" {
+            return bad_request(format!(
+                "Cluster profile '{}' is for cloud type '{}', not '{cloud_type}'",
+                profile.meta.name, profile.cloud_type
+            ));
+        }
+        let template = match profile.attached_template(entry) {
+            Ok(t) => t,
+            Err(e) => return bad_request(e),
+        };
+        let replaces = entry["replaceWithProfile"]
+            .as_str()
+            .filter(|u| !u.is_empty());
+        let slot = match replaces {
+            Some(old) => match next.iter().position(|t| t["uid"] == old) {
+                Some(i) => Some(i),
+                None => {
+                    return bad_request(format!(
+                        "replaceWithProfile: cluster profile '{old}' is not attached to cluster '{}'",
+                        c.meta.name
+                    ));
+                }
+            },
+            // Another version of an attached profile shares its name.
+            None => next
+                .iter()
+                .position(|t| t["uid"] == profile_uid || t["name"] == template["name"]),
+        };
+        match slot {
+            Some(i) => {
+                next[i] = template;
+                touched[i] = true;
+            }
+            None => {
+                if is_base_profile(&template) && next.iter().any(is_base_profile) {
+                    return bad_request(format!(
+                        "Cluster '{}' already has an infrastructure profile; to switch to '{}', send replaceWithProfile with the uid of the attached one",
+                        c.meta.name, profile.meta.name
+                    ));
+                }
+                next.push(template);
+                touched.push(true);
+            }
+        }
+    }
+    if mode == ProfilesUpdate::Replace {
+        next = next
+            .into_iter()
+            .zip(touched)
+            .filter_map(|(t, keep)| keep.then_some(t))
+            .collect();
+        if next.is_empty() {
+            return bad_request("a cluster needs at least one profile");
+        }
+    }
+    if next == current {
+        // Nothing to apply: the same versions and values are already there.
+        return no_content();
+    }
+    let before = pack_index(&current);
+    let changed: Vec<String> = pack_index(&next)
+        .into_iter()
+        .filter(|(key, now)| before.get(key) != Some(now))
+        .map(|((_, pack), _)| pack)
+        .collect();
+    let new_k8s = k8s_tag(&next).filter(|t| Some(t) != k8s_tag(&current).as_ref());
+    let apply_id = hex_uid(&mut w.rng);
+    let summary: Vec<String> = next
+        .iter()
+        .map(|t| {
+            format!(
+                "{} {}",
+                t["name"].as_str().unwrap_or_default(),
+                t["profileVersion"].as_str().unwrap_or_default()
+            )
+        })
+        .collect();
+    let Some(c) = w.palette.clusters.iter_mut().find(|c| c.meta.uid == uid) else {
+        return not_found_msg(format!("Cluster '{uid}' not found"));
+    };
+    c.profile_uids = next
+        .iter()
+        .filter_map(|t| t["uid"].as_str().map(str::to_owned))
+        .collect();
+    c.profile_templates = next;
+    c.profile_apply = Some(ProfileApply {
+        id: apply_id.clone(),
+        packs: changed.clone(),
+        started: now_rfc3339(),
+        kubernetes_version: new_k8s.map(|t| {
+            if t.starts_with('v') {
+                t
+            } else {
+                format!("v{t}")
+            }
+        }),
+    });
+    c.meta.touch();
+    lifecycle::event(
+        &mut w,
+        uid,
+        "ProfileUpdating",
+        &format!(
+            "Updating the cluster to {}; applying packs: {}",
+            summary.join(", "),
+            if changed.is_empty() {
+                "none".to_owned()
+            } else {
+                changed.join(", ")
+            }
+        ),
+        "Info",
+    );
+    w.schedule(
+        lifecycle::PROFILE_APPLY_SECS,
+        Event::ProfileApplied {
+            cluster: uid.to_owned(),
+            apply: apply_id,
+        },
+    );
     no_content()
 }
 
@@ -1202,6 +1530,8 @@ async fn update_pool(
     if pool.is_cp && parsed.size == 0 {
         return bad_request("the control-plane pool needs at least 1 replica");
     }
+    // A new version in the control-plane YAML is the latest word on the cluster's version.
+    let cp_version_changed = pool.is_cp && pool.k8s_version != parsed.k8s_version;
     pool.size = parsed.size;
     pool.spec = parsed.spec;
     pool.k8s_version = parsed.k8s_version;
@@ -1211,6 +1541,9 @@ async fn update_pool(
     }
     if !v["poolConfig"]["additionalLabels"].is_null() {
         pool.labels = v["poolConfig"]["additionalLabels"].clone();
+    }
+    if cp_version_changed {
+        c.kubernetes_version = None;
     }
     c.meta.touch();
     let started = c.state != "Pending";

@@ -29,18 +29,36 @@ const MACHINE_DELETE_SECS: f64 = 20.0;
 /// Cluster Deleting -> Deleted, and Deleted -> gone (404).
 const CLUSTER_DELETE_SECS: f64 = 40.0;
 const PURGE_SECS: f64 = 20.0;
+/// How often the cluster delete checks again while machines are still being removed.
+const CLUSTER_DELETE_RECHECK_SECS: f64 = 10.0;
+/// Packs of a profile update applying on a Running cluster.
+pub(crate) const PROFILE_APPLY_SECS: f64 = 20.0;
 
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub(crate) enum Event {
     PrismTaskDone(String),
     PcgRunning(String),
     ClusterProvisioning(String),
-    MachineProvision { cluster: String, machine: String },
-    MachineRunning { cluster: String, machine: String },
+    MachineProvision {
+        cluster: String,
+        machine: String,
+    },
+    MachineRunning {
+        cluster: String,
+        machine: String,
+    },
     ClusterHealthy(String),
-    MachineDeleted { cluster: String, machine: String },
+    MachineDeleted {
+        cluster: String,
+        machine: String,
+    },
     ClusterDeleted(String),
     ClusterPurge(String),
+    /// The packs of profile update `apply` are running.
+    ProfileApplied {
+        cluster: String,
+        apply: String,
+    },
 }
 
 #[derive(Clone, serde::Serialize, serde::Deserialize)]
@@ -211,7 +229,8 @@ pub(crate) fn start_delete(w: &mut World, uid: &str) {
     let mut doomed = Vec::new();
     for p in c.pools.iter_mut() {
         for m in p.machines.iter_mut() {
-            if m.state != "Deleted" {
+            // A machine already Deleting (scale-down) has its own delete queued.
+            if is_active(m) {
                 m.state = "Deleting".into();
                 m.updated = now_rfc3339();
                 doomed.push(m.uid.clone());
@@ -413,38 +432,69 @@ pub(crate) fn apply(w: &mut World, ev: Event) {
             }
         }
         Event::MachineDeleted { cluster, machine } => {
-            if let Some((ci, pi, mi)) = find_machine(w, &cluster, &machine) {
-                let name = w.palette.clusters[ci].pools[pi].machines[mi].name.clone();
-                remove_machine(w, ci, pi, mi);
-                event(
-                    w,
-                    &cluster,
-                    "MachineDeleted",
-                    &format!("Node {name} deleted"),
-                    "Info",
+            let Some((ci, pi, mi)) = find_machine(w, &cluster, &machine) else {
+                return;
+            };
+            let m = &w.palette.clusters[ci].pools[pi].machines[mi];
+            let name = m.name.clone();
+            let vm_uuid = m.vm_uuid.clone();
+            // The VM lives on the PE it was created on (the pool may point elsewhere since).
+            let unavailable_pe = vm_uuid
+                .as_deref()
+                .and_then(|vm| w.prism.vms.get(vm))
+                .map(|vm| vm.data.cluster.clone())
+                .filter(|pe| {
+                    w.prism
+                        .clusters
+                        .get(&pe.0)
+                        .is_some_and(|c| !c.data.is_available)
+                });
+            if let (Some(pe), Some(vm)) = (unavailable_pe, vm_uuid) {
+                // CAPX cannot reach the VM through an unavailable PE and requeues.
+                w.schedule(
+                    PE_RETRY_SECS,
+                    Event::MachineDeleted {
+                        cluster: cluster.clone(),
+                        machine,
+                    },
                 );
+                let msg = format!(
+                    "failed to delete VM {name} with UUID {vm}: the PE cluster {} is not available",
+                    pe.1
+                );
+                event(w, &cluster, "MachineDeleteFailed", &msg, "Warning");
+                return;
             }
+            remove_machine(w, ci, pi, mi);
+            event(
+                w,
+                &cluster,
+                "MachineDeleted",
+                &format!("Node {name} deleted"),
+                "Info",
+            );
         }
         Event::ClusterDeleted(uid) => {
             let Some(ci) = cluster_idx(w, &uid) else {
                 return;
             };
-            // Anything still around (e.g. a machine whose delete was queued later) goes now.
-            let leftovers: Vec<String> = w.palette.clusters[ci]
+            // The record goes only when every machine (and so its VM) is gone.
+            if w.palette.clusters[ci]
                 .pools
                 .iter()
-                .flat_map(|p| p.machines.iter().filter_map(|m| m.vm_uuid.clone()))
-                .collect();
-            for vm in leftovers {
-                ops::delete_vm(w, &vm);
+                .any(|p| !p.machines.is_empty())
+            {
+                w.schedule(
+                    CLUSTER_DELETE_RECHECK_SECS,
+                    Event::ClusterDeleted(uid.clone()),
+                );
+                return;
             }
             let c = &mut w.palette.clusters[ci];
-            for p in c.pools.iter_mut() {
-                p.machines.clear();
-            }
             c.state = "Deleted".into();
             c.api_ready = false;
             c.vip_holder = None;
+            c.profile_apply = None;
             c.meta.touch();
             w.schedule(PURGE_SECS, Event::ClusterPurge(uid.clone()));
             event(w, &uid, "Deleted", "Cluster deleted", "Info");
@@ -453,6 +503,47 @@ pub(crate) fn apply(w: &mut World, ev: Event) {
             w.palette
                 .clusters
                 .retain(|c| c.meta.uid != uid || c.state != "Deleted");
+        }
+        Event::ProfileApplied { cluster, apply } => {
+            let Some(ci) = cluster_idx(w, &cluster) else {
+                return;
+            };
+            let c = &mut w.palette.clusters[ci];
+            if c.profile_apply.as_ref().is_none_or(|a| a.id != apply) {
+                // A newer update replaced this apply; its own completion is queued.
+                return;
+            }
+            let Some(done) = c.profile_apply.take() else {
+                return;
+            };
+            if c.state != "Running" {
+                return;
+            }
+            if let Some(v) = done.kubernetes_version {
+                c.kubernetes_version = Some(v);
+            }
+            c.meta.touch();
+            let profiles: Vec<String> = c
+                .profile_templates
+                .iter()
+                .map(|t| {
+                    format!(
+                        "{} {}",
+                        t["name"].as_str().unwrap_or_default(),
+                        t["profileVersion"].as_str().unwrap_or_default()
+                    )
+                })
+                .collect();
+            event(
+                w,
+                &cluster,
+                "ProfileUpdated",
+                &format!(
+                    "Cluster profiles applied: {}; all packs are running",
+                    profiles.join(", ")
+                ),
+                "Info",
+            );
         }
     }
 }

@@ -43,6 +43,41 @@ impl Profile {
         })
     }
 
+    /// The `v1ClusterProfileTemplate` a cluster records for this profile, with the
+    /// `packValues` of a `v1SpectroClusterProfileEntity` (the user's layer edits) applied.
+    /// Create and day-2 updates both attach profiles through here.
+    pub(crate) fn attached_template(&self, entry: &Value) -> Result<Value, String> {
+        let mut t = self.template();
+        let label = format!(
+            "cluster profile '{}' version {}",
+            self.meta.name, self.version
+        );
+        for pv in entry["packValues"].as_array().into_iter().flatten() {
+            let Some(name) = pv["name"].as_str().filter(|n| !n.is_empty()) else {
+                return Err("every packValues[] entry needs a name".into());
+            };
+            let Some(pack) = t["packs"]
+                .as_array_mut()
+                .and_then(|packs| packs.iter_mut().find(|p| p["name"] == name))
+            else {
+                return Err(format!("pack '{name}' is not in {label}"));
+            };
+            let current = pack["tag"].as_str().unwrap_or_default().to_owned();
+            if let Some(tag) = pv["tag"].as_str().filter(|t| !t.is_empty())
+                && !current.is_empty()
+                && tag != current
+            {
+                return Err(format!(
+                    "pack '{name}' is version {current} in {label}, not {tag}"
+                ));
+            }
+            if let Some(values) = pv["values"].as_str() {
+                pack["values"] = json!(values);
+            }
+        }
+        Ok(t)
+    }
+
     pub(crate) fn to_json(&self, in_use: &[(String, String)]) -> Value {
         let mut spec = json!({
             "version": self.version,
@@ -331,7 +366,7 @@ async fn validate_name(
     }
 }
 
-fn find<'a>(w: &'a World, uid: &str, caller: &Caller) -> Result<&'a Profile, Response> {
+pub(super) fn find<'a>(w: &'a World, uid: &str, caller: &Caller) -> Result<&'a Profile, Response> {
     w.palette
         .profiles
         .iter()
@@ -428,7 +463,7 @@ async fn publish(
     no_content()
 }
 
-fn pack_summary_spec(p: &Value) -> Value {
+pub(super) fn pack_summary_spec(p: &Value) -> Value {
     json!({
         "name": p["name"],
         "version": p["version"].as_str().or(p["tag"].as_str()).unwrap_or(""),

@@ -17,6 +17,8 @@ import type {
 import { FakeSetup } from "./fake-setup";
 import { FakeWorkflow } from "./fake-workflow";
 import { FakeProfile } from "./fake-profile";
+import { FakeClusters } from "./fake-cluster";
+import { FakeDeploy } from "./fake-deploy";
 import { FakeInventory, type FakeInventoryOptions } from "./fake-inventory";
 
 /**
@@ -97,6 +99,10 @@ export class FakeServer {
   workflow = new FakeWorkflow();
   /** Step 4: packs and cluster profiles. */
   profile = new FakeProfile();
+  /** Palette clusters: progress, kubeconfig and day-2. */
+  clusters = new FakeClusters();
+  /** Step 5: the deploy form's pickers, YAML, preflight and create. */
+  deploy = new FakeDeploy(this.clusters, this.profile);
   /** Saved environments, secrets and "Test connection". */
   setup = new FakeSetup();
   /** Cache, sync and topology commands. */
@@ -121,6 +127,8 @@ export class FakeServer {
       now: this.now,
       onEvent: (event) => this.emitEvent("capstan://sync", event),
     });
+    // The seeded cluster is the inventory's demo-k8s (same uid), and step-4 profiles can be deployed.
+    this.clusters.link({ inventory: this.inventory, profiles: this.profile });
     // Seeded history ends "now", so ages and clock times look like a real session.
     const start = this.now().getTime();
     this.status = this.healthFor(SANDBOX_ENV, new Date(start - 40_000).toISOString());
@@ -319,5 +327,17 @@ export class FakeServer {
     inventory_list: (query) => this.inventory.list(query),
     inventory_get: (request) => this.inventory.get(request),
     clusters_list: () => this.inventory.clusters(),
+    deploy_options: () => this.deploy.deployOptions(),
+    deploy_placement: (request) => this.deploy.deployPlacement(request),
+    deploy_render: (request) => this.deploy.deployRender(request),
+    deploy_yaml_read_back: (request) => this.deploy.deployYamlReadBack(request),
+    deploy_preflight: (request) => this.deploy.deployPreflight(request),
+    cluster_deploy: (request) => this.deploy.clusterDeploy(request),
+    cluster_detail: (request) => this.clusters.clusterDetail(request),
+    kubeconfig_save: (request) => this.clusters.kubeconfigSave(request),
+    cluster_scale: (request) => this.clusters.clusterScale(request),
+    cluster_profile_plan: (request) => this.clusters.clusterProfilePlan(request),
+    cluster_profile_update: (request) => this.clusters.clusterProfileUpdate(request),
+    cluster_delete: (request) => this.clusters.clusterDelete(request),
   };
 }

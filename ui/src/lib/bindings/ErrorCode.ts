@@ -3,4 +3,4 @@
 /**
  * Stable error codes. Add new ones at the end; never rename one the UI may branch on.
  */
-export type ErrorCode = "invalid_request" | "unknown_command" | "invalid_input" | "not_found" | "conflict" | "unauthorized" | "forbidden" | "tls_untrusted" | "dns" | "connect" | "timeout" | "rate_limited" | "upstream" | "unavailable" | "keyring_unavailable" | "storage" | "internal";
+export type ErrorCode = "invalid_request" | "unknown_command" | "invalid_input" | "not_found" | "conflict" | "unauthorized" | "forbidden" | "tls_untrusted" | "dns" | "connect" | "timeout" | "rate_limited" | "upstream" | "unavailable" | "keyring_unavailable" | "storage" | "preflight_failed" | "internal";

@@ -5,21 +5,48 @@ export type { ActivateEnvironmentRequest } from "./ActivateEnvironmentRequest";
 export type { ActivityEvent } from "./ActivityEvent";
 export type { ActivityPage } from "./ActivityPage";
 export type { ActivityQuery } from "./ActivityQuery";
+export type { AddressesData } from "./AddressesData";
 export type { AppInfo } from "./AppInfo";
 export type { AppliedCommand } from "./AppliedCommand";
+export type { BootKind } from "./BootKind";
 export type { CacheSummary } from "./CacheSummary";
+export type { CapacityData } from "./CapacityData";
 export type { CertificateData } from "./CertificateData";
+export type { CheckData } from "./CheckData";
+export type { CheckId } from "./CheckId";
+export type { CheckResult } from "./CheckResult";
 export type { CloudAccountCreateRequest } from "./CloudAccountCreateRequest";
 export type { CloudAccountForm } from "./CloudAccountForm";
 export type { CloudAccountResult } from "./CloudAccountResult";
 export type { CloudTypeInput } from "./CloudTypeInput";
 export type { CloudTypePlan } from "./CloudTypePlan";
 export type { CloudTypeResult } from "./CloudTypeResult";
+export type { ClusterCondition } from "./ClusterCondition";
+export type { ClusterDeleteRequest } from "./ClusterDeleteRequest";
+export type { ClusterDetail } from "./ClusterDetail";
+export type { ClusterEvent } from "./ClusterEvent";
 export type { ClusterList } from "./ClusterList";
+export type { ClusterNode } from "./ClusterNode";
+export type { ClusterOutcome } from "./ClusterOutcome";
+export type { ClusterPhase } from "./ClusterPhase";
+export type { ClusterPool } from "./ClusterPool";
+export type { ClusterProfileRef } from "./ClusterProfileRef";
 export type { ClusterRow } from "./ClusterRow";
+export type { ClusterScaleRequest } from "./ClusterScaleRequest";
+export type { ClusterUidRequest } from "./ClusterUidRequest";
 export type { ComponentsCheck } from "./ComponentsCheck";
 export type { ConnectionTestRequest } from "./ConnectionTestRequest";
 export type { ConnectionTestResult } from "./ConnectionTestResult";
+export type { DeployAccount } from "./DeployAccount";
+export type { DeployDefaults } from "./DeployDefaults";
+export type { DeployLayer } from "./DeployLayer";
+export type { DeployOptions } from "./DeployOptions";
+export type { DeployProfile } from "./DeployProfile";
+export type { DeployRender } from "./DeployRender";
+export type { DeployRequest } from "./DeployRequest";
+export type { DeployResult } from "./DeployResult";
+export type { DeploySpec } from "./DeploySpec";
+export type { DeployYaml } from "./DeployYaml";
 export type { Diagnosis } from "./Diagnosis";
 export type { DiagramBox } from "./DiagramBox";
 export type { DiagramPart } from "./DiagramPart";
@@ -29,7 +56,9 @@ export type { DraftPut } from "./DraftPut";
 export type { DraftReply } from "./DraftReply";
 export type { EdgeKind } from "./EdgeKind";
 export type { Empty } from "./Empty";
+export type { EntityChoice } from "./EntityChoice";
 export type { EntityKind } from "./EntityKind";
+export type { EntityRef } from "./EntityRef";
 export type { EnvironmentConfig } from "./EnvironmentConfig";
 export type { EnvironmentDetail } from "./EnvironmentDetail";
 export type { EnvironmentIdRequest } from "./EnvironmentIdRequest";
@@ -40,6 +69,9 @@ export type { ErrorCode } from "./ErrorCode";
 export type { Finding } from "./Finding";
 export type { Freshness } from "./Freshness";
 export type { HealthState } from "./HealthState";
+export type { ImageData } from "./ImageData";
+export type { ImageOption } from "./ImageOption";
+export type { ImageVersionData } from "./ImageVersionData";
 export type { InventoryGetRequest } from "./InventoryGetRequest";
 export type { InventoryItem } from "./InventoryItem";
 export type { InventoryPage } from "./InventoryPage";
@@ -51,8 +83,14 @@ export type { KindCacheSummary } from "./KindCacheSummary";
 export type { KindSyncStatus } from "./KindSyncStatus";
 export type { KubeContext } from "./KubeContext";
 export type { KubeContexts } from "./KubeContexts";
+export type { KubeconfigSaveRequest } from "./KubeconfigSaveRequest";
+export type { KubeconfigSaved } from "./KubeconfigSaved";
+export type { LayerChange } from "./LayerChange";
+export type { LayerValues } from "./LayerValues";
 export type { LogLevel } from "./LogLevel";
 export type { LogoInput } from "./LogoInput";
+export type { MatchesData } from "./MatchesData";
+export type { NetworksData } from "./NetworksData";
 export type { NodeCounts } from "./NodeCounts";
 export type { NodeKind } from "./NodeKind";
 export type { NodeLink } from "./NodeLink";
@@ -75,8 +113,14 @@ export type { PcgCreateRequest } from "./PcgCreateRequest";
 export type { PcgOption } from "./PcgOption";
 export type { PcgStatus } from "./PcgStatus";
 export type { PcgUidRequest } from "./PcgUidRequest";
+export type { PlacementOptions } from "./PlacementOptions";
+export type { PlacementRequest } from "./PlacementRequest";
 export type { PlannedTemplate } from "./PlannedTemplate";
+export type { PoolRef } from "./PoolRef";
+export type { PoolSpec } from "./PoolSpec";
+export type { PreflightReport } from "./PreflightReport";
 export type { PrismAuthKind } from "./PrismAuthKind";
+export type { PrismElementOption } from "./PrismElementOption";
 export type { PrismSettings } from "./PrismSettings";
 export type { ProfileCreateRequest } from "./ProfileCreateRequest";
 export type { ProfileCreateResult } from "./ProfileCreateResult";
@@ -88,6 +132,8 @@ export type { ProfileNameRequest } from "./ProfileNameRequest";
 export type { ProfileNewVersionRequest } from "./ProfileNewVersionRequest";
 export type { ProfileSummary } from "./ProfileSummary";
 export type { ProfileUidRequest } from "./ProfileUidRequest";
+export type { ProfileUpdatePlan } from "./ProfileUpdatePlan";
+export type { ProfileUpdateRequest } from "./ProfileUpdateRequest";
 export type { ProfileVersion } from "./ProfileVersion";
 export type { ProjectOption } from "./ProjectOption";
 export type { ProxyMode } from "./ProxyMode";
@@ -104,11 +150,18 @@ export type { ServiceHealth } from "./ServiceHealth";
 export type { ServiceName } from "./ServiceName";
 export type { Settings } from "./Settings";
 export type { Severity } from "./Severity";
+export type { SizeIssue } from "./SizeIssue";
+export type { SizesData } from "./SizesData";
+export type { SshKeyOption } from "./SshKeyOption";
 export type { Status } from "./Status";
 export type { Step } from "./Step";
 export type { StepData } from "./StepData";
 export type { StepKind } from "./StepKind";
 export type { StepStatus } from "./StepStatus";
+export type { SubnetAddresses } from "./SubnetAddresses";
+export type { SubnetFacts } from "./SubnetFacts";
+export type { SubnetOption } from "./SubnetOption";
+export type { SubnetsData } from "./SubnetsData";
 export type { SyncCancelled } from "./SyncCancelled";
 export type { SyncEvent } from "./SyncEvent";
 export type { SyncEventPhase } from "./SyncEventPhase";
@@ -128,9 +181,16 @@ export type { TopologySearchRequest } from "./TopologySearchRequest";
 export type { TopologySearchResult } from "./TopologySearchResult";
 export type { TopologyView } from "./TopologyView";
 export type { UnlockSecretFileRequest } from "./UnlockSecretFileRequest";
+export type { UnmappedYamlField } from "./UnmappedYamlField";
+export type { UserData } from "./UserData";
+export type { VersionData } from "./VersionData";
+export type { VipConflict } from "./VipConflict";
+export type { VipData } from "./VipData";
 export type { WorkflowState } from "./WorkflowState";
 export type { WorkflowStep } from "./WorkflowStep";
 export type { WorkflowStepId } from "./WorkflowStepId";
+export type { YamlReadBack } from "./YamlReadBack";
+export type { YamlReadBackRequest } from "./YamlReadBackRequest";
 import type { ActivateEnvironmentRequest } from "./ActivateEnvironmentRequest";
 import type { ActivityEvent } from "./ActivityEvent";
 import type { ActivityPage } from "./ActivityPage";
@@ -143,9 +203,18 @@ import type { CloudAccountResult } from "./CloudAccountResult";
 import type { CloudTypeInput } from "./CloudTypeInput";
 import type { CloudTypePlan } from "./CloudTypePlan";
 import type { CloudTypeResult } from "./CloudTypeResult";
+import type { ClusterDeleteRequest } from "./ClusterDeleteRequest";
+import type { ClusterDetail } from "./ClusterDetail";
 import type { ClusterList } from "./ClusterList";
+import type { ClusterScaleRequest } from "./ClusterScaleRequest";
+import type { ClusterUidRequest } from "./ClusterUidRequest";
 import type { ConnectionTestRequest } from "./ConnectionTestRequest";
 import type { ConnectionTestResult } from "./ConnectionTestResult";
+import type { DeployOptions } from "./DeployOptions";
+import type { DeployRender } from "./DeployRender";
+import type { DeployRequest } from "./DeployRequest";
+import type { DeployResult } from "./DeployResult";
+import type { DeploySpec } from "./DeploySpec";
 import type { DraftKey } from "./DraftKey";
 import type { DraftPut } from "./DraftPut";
 import type { DraftReply } from "./DraftReply";
@@ -158,6 +227,8 @@ import type { InventoryItem } from "./InventoryItem";
 import type { InventoryPage } from "./InventoryPage";
 import type { InventoryQuery } from "./InventoryQuery";
 import type { KubeContexts } from "./KubeContexts";
+import type { KubeconfigSaveRequest } from "./KubeconfigSaveRequest";
+import type { KubeconfigSaved } from "./KubeconfigSaved";
 import type { PackDefaults } from "./PackDefaults";
 import type { PackList } from "./PackList";
 import type { PackRegistryList } from "./PackRegistryList";
@@ -168,6 +239,9 @@ import type { PcgApplyResult } from "./PcgApplyResult";
 import type { PcgCreateRequest } from "./PcgCreateRequest";
 import type { PcgStatus } from "./PcgStatus";
 import type { PcgUidRequest } from "./PcgUidRequest";
+import type { PlacementOptions } from "./PlacementOptions";
+import type { PlacementRequest } from "./PlacementRequest";
+import type { PreflightReport } from "./PreflightReport";
 import type { ProfileCreateRequest } from "./ProfileCreateRequest";
 import type { ProfileCreateResult } from "./ProfileCreateResult";
 import type { ProfileDetail } from "./ProfileDetail";
@@ -176,6 +250,8 @@ import type { ProfileNameCheck } from "./ProfileNameCheck";
 import type { ProfileNameRequest } from "./ProfileNameRequest";
 import type { ProfileNewVersionRequest } from "./ProfileNewVersionRequest";
 import type { ProfileUidRequest } from "./ProfileUidRequest";
+import type { ProfileUpdatePlan } from "./ProfileUpdatePlan";
+import type { ProfileUpdateRequest } from "./ProfileUpdateRequest";
 import type { SaveEnvironmentRequest } from "./SaveEnvironmentRequest";
 import type { SecretStoreStatus } from "./SecretStoreStatus";
 import type { Settings } from "./Settings";
@@ -190,6 +266,8 @@ import type { TopologySearchResult } from "./TopologySearchResult";
 import type { TopologyView } from "./TopologyView";
 import type { UnlockSecretFileRequest } from "./UnlockSecretFileRequest";
 import type { WorkflowState } from "./WorkflowState";
+import type { YamlReadBack } from "./YamlReadBack";
+import type { YamlReadBackRequest } from "./YamlReadBackRequest";
 
 /** Every command: its request and response type. */
 export type Commands = {
@@ -236,6 +314,18 @@ export type Commands = {
   profiles_list: { request: Empty; response: ProfileList };
   profile_get: { request: ProfileUidRequest; response: ProfileDetail };
   profile_new_version: { request: ProfileNewVersionRequest; response: ProfileCreateResult };
+  deploy_options: { request: Empty; response: DeployOptions };
+  deploy_placement: { request: PlacementRequest; response: PlacementOptions };
+  deploy_render: { request: DeploySpec; response: DeployRender };
+  deploy_yaml_read_back: { request: YamlReadBackRequest; response: YamlReadBack };
+  deploy_preflight: { request: DeploySpec; response: PreflightReport };
+  cluster_deploy: { request: DeployRequest; response: DeployResult };
+  cluster_detail: { request: ClusterUidRequest; response: ClusterDetail };
+  kubeconfig_save: { request: KubeconfigSaveRequest; response: KubeconfigSaved };
+  cluster_scale: { request: ClusterScaleRequest; response: ClusterDetail };
+  cluster_profile_plan: { request: ProfileUpdateRequest; response: ProfileUpdatePlan };
+  cluster_profile_update: { request: ProfileUpdateRequest; response: ClusterDetail };
+  cluster_delete: { request: ClusterDeleteRequest; response: ClusterDetail };
 };
 
 export type CommandName = keyof Commands;
@@ -285,6 +375,18 @@ export const COMMAND_NAMES = [
   "profiles_list",
   "profile_get",
   "profile_new_version",
+  "deploy_options",
+  "deploy_placement",
+  "deploy_render",
+  "deploy_yaml_read_back",
+  "deploy_preflight",
+  "cluster_deploy",
+  "cluster_detail",
+  "kubeconfig_save",
+  "cluster_scale",
+  "cluster_profile_plan",
+  "cluster_profile_update",
+  "cluster_delete",
 ] as const satisfies readonly CommandName[];
 
 /** Every backend → UI event: its payload type. */

@@ -1,0 +1,613 @@
+//! Step 5 and day-2 through the dispatcher against the embedded sandbox: pickers fed by live
+//! Prism Central inventory, the YAML generated from them (golden files) and read back, the
+//! preflight blocking a bad deploy, a create that survives a lost answer without making two
+//! clusters, the progress to Running with VMs and IPs, the kubeconfig saved 0600, scaling,
+//! moving to a new profile version, and delete — including a stuck delete and force delete.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+mod support;
+
+use capstan_engine::{Engine, NoEvents};
+use capstan_ipc::ErrorCode;
+use capstan_ipc::deploy::*;
+use capstan_ipc::preflight::{CheckId, Outcome, PreflightReport};
+use capstan_ipc::profile::*;
+use capstan_ipc::workflow::{CloudAccountResult, CloudTypeResult, PcgStatus};
+use serde_json::{Value, json};
+use support::{call, components, fails};
+
+async fn started(home: &Path) -> Engine {
+    let mut config = support::config(home, 20);
+    // Plain HTTP so the test can reach the sandbox's fault and availability controls.
+    config.sandbox.tls = false;
+    let engine = Engine::new(config, Arc::new(NoEvents));
+    engine.start().await;
+    engine
+}
+
+fn sandbox_url(engine: &Engine, prism: bool) -> String {
+    let env = engine.status().environment;
+    if prism {
+        env.prism_url
+    } else {
+        env.palette_url
+    }
+    .expect("the sandbox is running")
+}
+
+async fn control(engine: &Engine, method: reqwest::Method, path: &str, body: Value) {
+    let r = reqwest::Client::new()
+        .request(method, format!("{}{path}", sandbox_url(engine, false)))
+        .json(&body)
+        .send()
+        .await
+        .expect("sandbox control");
+    assert!(r.status().is_success(), "{path} refused: {}", r.status());
+}
+
+async fn prism_control(engine: &Engine, path: &str, body: Value) {
+    let r = reqwest::Client::new()
+        .put(format!("{}{path}", sandbox_url(engine, true)))
+        .json(&body)
+        .send()
+        .await
+        .expect("sandbox control");
+    assert!(r.status().is_success(), "{path} refused: {}", r.status());
+}
+
+/// Steps 1–4 done the way the UI does them; returns (account uid, profile 1.0.0, profile 1.1.0).
+async fn ready_for_step_five(
+    engine: &Engine,
+) -> (String, ProfileCreateResult, ProfileCreateResult) {
+    let _: CloudTypeResult = call(
+        engine,
+        "cloud_type_register",
+        json!({"capxVersion": "v1.5.4", "source": "shipped", "infrastructureComponents": components("v1.5.4")}),
+    )
+    .await;
+    let pcg: PcgStatus = call(engine, "pcg_create", json!({"name": "edge-pcg"})).await;
+    let _: Value = call(
+        engine,
+        "pcg_apply",
+        json!({"uid": pcg.uid, "context": "capstan-sandbox-host"}),
+    )
+    .await;
+    let started = Instant::now();
+    while !call::<PcgStatus>(engine, "pcg_status", json!({"uid": pcg.uid}))
+        .await
+        .running
+    {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "PCG not Running"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let account: CloudAccountResult = call(
+        engine,
+        "cloud_account_create",
+        json!({"name": "nutanix-lab", "pcgUid": pcg.uid, "values": {}}),
+    )
+    .await;
+    let pick = |list: &PackList, name: &str| -> PackOption {
+        list.packs.iter().find(|p| p.name == name).cloned().unwrap()
+    };
+    let os = pick(
+        &call(engine, "packs_by_layer", json!({"layer": "os"})).await,
+        "os-nutanix",
+    );
+    let k8s = pick(
+        &call(engine, "packs_by_layer", json!({"layer": "k8s"})).await,
+        "kubernetes",
+    );
+    let cni = pick(
+        &call(engine, "packs_by_layer", json!({"layer": "cni"})).await,
+        "cni-cilium-oss",
+    );
+    let csi = pick(
+        &call(engine, "packs_by_layer", json!({"layer": "csi"})).await,
+        "nutanix-csi",
+    );
+    let layer = |p: &PackOption, version: &str, values: &str| json!({"layer": p.layer, "registryUid": p.registry_uid, "packName": p.name, "version": version, "values": values});
+    let layers = |cni_values: &str| {
+        json!([
+            layer(&os, "1.0.0", ""),
+            layer(&k8s, "1.30.6", ""),
+            layer(&cni, "1.16.3", cni_values),
+            layer(&csi, "3.2.0", ""),
+        ])
+    };
+    let v1: ProfileCreateResult = call(
+        engine,
+        "profile_create",
+        json!({"name": "nutanix-infra", "version": "1.0.0", "layers": layers("charts:\n  cilium:\n    ipam:\n      mode: kubernetes\n"), "publish": true}),
+    )
+    .await;
+    let v2: ProfileCreateResult = call(
+        engine,
+        "profile_new_version",
+        json!({"uid": v1.uid, "version": "1.1.0", "layers": layers("charts:\n  cilium:\n    ipam:\n      mode: cluster-pool\n"), "publish": true}),
+    )
+    .await;
+    (account.uid, v1, v2)
+}
+
+fn spec(
+    account: &str,
+    profile: &str,
+    pe: &PrismElementOption,
+    subnet: &SubnetOption,
+    image: &ImageOption,
+    vip: &str,
+) -> DeploySpec {
+    let pool = |replicas| PoolSpec {
+        name: String::new(),
+        replicas,
+        vcpu_sockets: 2,
+        vcpus_per_socket: 1,
+        memory_gib: 4,
+        disk_gib: 40,
+        boot_type: BootKind::Legacy,
+    };
+    DeploySpec {
+        name: "ntx-dev-1".into(),
+        description: "made by the deploy test".into(),
+        account_uid: account.into(),
+        profile_uid: profile.into(),
+        layer_values: Vec::new(),
+        prism_element: EntityChoice {
+            uuid: pe.uuid.clone(),
+            name: pe.name.clone(),
+            use_uuid: !pe.name_unique,
+        },
+        subnets: vec![EntityChoice {
+            uuid: subnet.uuid.clone(),
+            name: subnet.name.clone(),
+            use_uuid: !subnet.name_unique,
+        }],
+        image: EntityChoice {
+            uuid: image.uuid.clone(),
+            name: image.name.clone(),
+            use_uuid: !image.name_unique,
+        },
+        kubernetes_version: image.kubernetes_version.clone().unwrap(),
+        control_plane_endpoint: vip.into(),
+        control_plane_port: 6443,
+        control_plane: pool(1),
+        workers: vec![pool(2)],
+        ssh_public_key:
+            "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIDeployTestKeyOnlyForTests capstan@test".into(),
+        pod_cidr: "172.20.0.0/16".into(),
+        service_cidr: "172.19.0.0/16".into(),
+    }
+}
+
+async fn detail(engine: &Engine, uid: &str) -> ClusterDetail {
+    call(engine, "cluster_detail", json!({"uid": uid})).await
+}
+
+/// Polls until `done` holds (the sandbox runs at 1/100 speed: minutes become seconds).
+async fn wait_for(
+    engine: &Engine,
+    uid: &str,
+    what: &str,
+    done: impl Fn(&ClusterDetail) -> bool,
+) -> ClusterDetail {
+    let started = Instant::now();
+    loop {
+        let d = detail(engine, uid).await;
+        if done(&d) {
+            return d;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "cluster never {what}: phase {:?}, pools {:?}",
+            d.phase,
+            d.pools
+        );
+        tokio::time::sleep(Duration::from_millis(150)).await;
+    }
+}
+
+fn golden(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/golden")
+        .join(name)
+}
+
+/// Compares with the golden file, or rewrites it with `CAPSTAN_UPDATE_GOLDEN=1`. UUIDs and
+/// addresses of the generated estate are stable (the sandbox seed is fixed).
+fn assert_golden(name: &str, actual: &str) {
+    let path = golden(name);
+    if std::env::var_os("CAPSTAN_UPDATE_GOLDEN").is_some() {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, actual).unwrap();
+        return;
+    }
+    let expected = std::fs::read_to_string(&path).unwrap_or_else(|_| {
+        panic!(
+            "{} is missing; run with CAPSTAN_UPDATE_GOLDEN=1",
+            path.display()
+        )
+    });
+    assert_eq!(actual, expected, "{name} differs from the golden file");
+}
+
+#[tokio::test]
+async fn pickers_yaml_preflight_deploy_progress_and_day_two() {
+    let home = tempfile::tempdir().unwrap();
+    let engine = started(home.path()).await;
+    let (account_uid, v1, v2) = ready_for_step_five(&engine).await;
+
+    // ---- pickers -------------------------------------------------------------------------
+    let options: DeployOptions = call(&engine, "deploy_options", json!({})).await;
+    assert!(options.problems.is_empty(), "{:?}", options.problems);
+    assert_eq!(options.accounts.len(), 1);
+    assert_eq!(options.accounts[0].pcg_name.as_deref(), Some("edge-pcg"));
+    assert_eq!(options.accounts[0].pcg_state.as_deref(), Some("Running"));
+    let p1 = options.profiles.iter().find(|p| p.uid == v1.uid).unwrap();
+    assert_eq!(p1.kubernetes_version.as_deref(), Some("1.30.6"));
+    assert_eq!(p1.layers.len(), 4);
+    let pe_names: Vec<&str> = options
+        .prism_elements
+        .iter()
+        .map(|p| p.name.as_str())
+        .collect();
+    assert_eq!(
+        pe_names,
+        ["pe-cluster-01", "pe-cluster-02"],
+        "Prism Central itself is not offered"
+    );
+    let pe = options.prism_elements[0].clone();
+    assert!(pe.available && pe.name_unique);
+
+    let placement: PlacementOptions = call(
+        &engine,
+        "deploy_placement",
+        json!({"prismElementUuid": pe.uuid, "kubernetesVersion": "1.30.6"}),
+    )
+    .await;
+    let subnet_names: Vec<&str> = placement.subnets.iter().map(|s| s.name.as_str()).collect();
+    assert!(
+        subnet_names.contains(&"pe-cluster-01-vlan110"),
+        "{subnet_names:?}"
+    );
+    assert!(
+        subnet_names.contains(&"overlay-k8s"),
+        "overlays are usable from any PE"
+    );
+    assert!(
+        !subnet_names.iter().any(|n| n.starts_with("pe-cluster-02")),
+        "another PE's VLANs are not offered: {subnet_names:?}"
+    );
+    let vm_network = placement
+        .subnets
+        .iter()
+        .find(|s| s.name == "vm-network")
+        .unwrap();
+    assert!(!vm_network.name_unique, "vm-network exists on both PEs");
+    let vlan110 = placement
+        .subnets
+        .iter()
+        .find(|s| s.name == "pe-cluster-01-vlan110")
+        .unwrap()
+        .clone();
+    assert!(vlan110.free_pool_addresses.unwrap() > 900);
+    assert!(
+        placement.images.iter().all(|i| !i.name.ends_with(".iso")),
+        "no ISOs"
+    );
+    assert!(placement.images[0].matches, "matching images come first");
+    let image = placement
+        .images
+        .iter()
+        .find(|i| i.name == "capx-ubuntu-2204-kube-v1.30.5")
+        .unwrap()
+        .clone();
+    assert!(image.matches && image.name_unique);
+    let old = placement
+        .images
+        .iter()
+        .find(|i| i.name == "capx-ubuntu-2204-kube-v1.29.10")
+        .unwrap();
+    assert!(
+        !old.matches && !old.name_unique,
+        "the 1.29 image is there twice"
+    );
+    // VIP suggestions for the chosen subnet: inside it, outside its pool, not the gateway,
+    // not used by any VM.
+    let placement: PlacementOptions = call(
+        &engine,
+        "deploy_placement",
+        json!({"prismElementUuid": pe.uuid, "kubernetesVersion": "1.30.6", "subnetUuid": vlan110.uuid}),
+    )
+    .await;
+    assert_eq!(
+        placement.vip_subnet_uuid.as_deref(),
+        Some(vlan110.uuid.as_str())
+    );
+    assert!(!placement.vip_candidates.is_empty());
+    let pool = &vlan110.pools[0];
+    let vip = placement.vip_candidates[0].clone();
+    assert_ne!(Some(&vip), vlan110.gateway.as_ref());
+    let (first, last) = pool.split_once('-').unwrap();
+    let as_u32 = |s: &str| u32::from(s.parse::<std::net::Ipv4Addr>().unwrap());
+    let v = as_u32(&vip);
+    assert!(
+        !(as_u32(first)..=as_u32(last)).contains(&v),
+        "{vip} is in the pool {pool}"
+    );
+
+    let good = spec(&account_uid, &v1.uid, &pe, &vlan110, &image, &vip);
+
+    // ---- YAML: golden, and an edit carried back ------------------------------------------
+    let rendered: DeployRender = call(&engine, "deploy_render", json!(good)).await;
+    assert_golden("deploy-cluster.yaml", &rendered.yaml.cluster);
+    assert_golden("deploy-control-plane.yaml", &rendered.yaml.control_plane);
+    assert_eq!(rendered.yaml.workers.len(), 1);
+    assert_golden("deploy-worker.yaml", &rendered.yaml.workers[0]);
+    assert!(rendered.yaml.control_plane.contains(&vip));
+    assert!(rendered.yaml.workers[0].contains("capx-ubuntu-2204-kube-v1.30.5"));
+    let edited = rendered.yaml.workers[0].replacen("replicas: 2", "replicas: 4", 1);
+    assert_ne!(edited, rendered.yaml.workers[0]);
+    let back: YamlReadBack = call(
+        &engine,
+        "deploy_yaml_read_back",
+        json!({"spec": good, "pool": {"kind": "worker", "index": 0}, "yaml": edited}),
+    )
+    .await;
+    assert_eq!(back.spec.workers[0].replicas, 4);
+    assert_eq!(back.changed, ["workers.0.replicas"]);
+    let broken = fails(
+        &engine,
+        "deploy_yaml_read_back",
+        json!({"spec": good, "pool": {"kind": "controlPlane"}, "yaml": "spec: [\n  replicas: 3\n"}),
+    )
+    .await;
+    assert_eq!(broken.code, ErrorCode::InvalidInput);
+    assert!(broken.message.contains("line"), "{}", broken.message);
+
+    // ---- preflight: a VIP inside the DHCP pool blocks the deploy, nothing is created -----
+    let mut bad = good.clone();
+    bad.control_plane_endpoint = first.to_owned();
+    let report: PreflightReport = call(&engine, "deploy_preflight", json!(bad)).await;
+    assert!(!report.can_deploy);
+    let vip_check = report.check(CheckId::VipInSubnet).unwrap();
+    assert_eq!(vip_check.outcome, Outcome::Fail, "{vip_check:?}");
+    assert!(vip_check.fix.is_some());
+    let refused = fails(&engine, "cluster_deploy", json!({"spec": bad})).await;
+    assert_eq!(
+        refused.code,
+        ErrorCode::PreflightFailed,
+        "{}",
+        refused.message
+    );
+    assert!(
+        refused.message.contains("Nothing was created"),
+        "{}",
+        refused.message
+    );
+    let details: PreflightReport = serde_json::from_value(refused.details.unwrap()).unwrap();
+    assert!(!details.can_deploy);
+
+    let report: PreflightReport = call(&engine, "deploy_preflight", json!(good)).await;
+    assert!(report.can_deploy, "{:#?}", report.checks);
+    assert_eq!(report.checks.len(), CheckId::ALL.len());
+
+    // ---- deploy with the answer lost: exactly one cluster ---------------------------------
+    control(
+        &engine,
+        reqwest::Method::POST,
+        "/__sandbox/faults/rules",
+        json!({"service": "palette", "method": "POST", "path": "/v1/spectroclusters/cloudTypes/nutanix", "kind": {"type": "drop_response"}, "count": 1}),
+    )
+    .await;
+    let deployed: DeployResult = call(&engine, "cluster_deploy", json!({"spec": good})).await;
+    assert!(
+        deployed.created,
+        "the refused deploy above created nothing: {}",
+        deployed.message
+    );
+    let again: DeployResult = call(&engine, "cluster_deploy", json!({"spec": good})).await;
+    assert!(!again.created);
+    assert_eq!(
+        again.uid, deployed.uid,
+        "a retried deploy finds the same cluster"
+    );
+    control(
+        &engine,
+        reqwest::Method::DELETE,
+        "/__sandbox/faults",
+        json!({}),
+    )
+    .await;
+
+    // ---- progress to Running -------------------------------------------------------------
+    let first_look = detail(&engine, &deployed.uid).await;
+    assert!(
+        matches!(
+            first_look.phase,
+            ClusterPhase::Pending | ClusterPhase::Provisioning
+        ),
+        "{:?}",
+        first_look.phase
+    );
+    assert_eq!(
+        first_look.profile.as_ref().unwrap().version.as_deref(),
+        Some("1.0.0")
+    );
+    let running = wait_for(&engine, &deployed.uid, "Running", |d| {
+        d.phase == ClusterPhase::Running
+    })
+    .await;
+    assert_eq!(
+        running.endpoint.as_deref(),
+        Some(format!("{vip}:6443").as_str())
+    );
+    assert_eq!(running.pools.len(), 2);
+    assert!(running.pools[0].control_plane);
+    let nodes: Vec<&ClusterNode> = running.pools.iter().flat_map(|p| &p.nodes).collect();
+    assert_eq!(nodes.len(), 3);
+    let subnet_net: Vec<&str> = vlan110.cidr.as_deref().unwrap().split('/').collect();
+    let prefix: &str = subnet_net[0].rsplitn(3, '.').last().unwrap();
+    for n in &nodes {
+        assert_eq!(n.state, "Running");
+        assert!(n.vm_uuid.is_some(), "{n:?}");
+        assert!(
+            n.ip.as_deref().unwrap().starts_with(prefix),
+            "{n:?} not in {:?}",
+            vlan110.cidr
+        );
+    }
+    assert!(running.kubeconfig_ready);
+    assert!(running.events.iter().any(|e| e.reason == "Running"));
+    assert!(running.elapsed_seconds.is_some());
+    assert_eq!(
+        running
+            .newer_profile_versions
+            .iter()
+            .map(|v| v.version.as_str())
+            .collect::<Vec<_>>(),
+        ["1.1.0"]
+    );
+
+    // ---- kubeconfig, 0600 ----------------------------------------------------------------
+    let target = home.path().join("kube/ntx-dev-1.yaml");
+    let saved: KubeconfigSaved = call(
+        &engine,
+        "kubeconfig_save",
+        json!({"uid": deployed.uid, "path": target.to_string_lossy()}),
+    )
+    .await;
+    assert_eq!(Path::new(&saved.path), target);
+    let text = std::fs::read_to_string(&target).unwrap();
+    assert!(
+        text.contains("apiVersion: v1") && text.contains(&vip),
+        "{text}"
+    );
+    assert_eq!(saved.bytes as usize, text.len());
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&target).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+    }
+
+    // ---- scale ---------------------------------------------------------------------------
+    let worker_pool = running.pools[1].name.clone();
+    let cp_pool = running.pools[0].name.clone();
+    let even = fails(
+        &engine,
+        "cluster_scale",
+        json!({"uid": deployed.uid, "pool": cp_pool, "replicas": 2}),
+    )
+    .await;
+    assert_eq!(even.code, ErrorCode::InvalidInput);
+    let scaled: ClusterDetail = call(
+        &engine,
+        "cluster_scale",
+        json!({"uid": deployed.uid, "pool": worker_pool, "replicas": 3}),
+    )
+    .await;
+    assert_eq!(scaled.pools[1].size, 3);
+    let grown = wait_for(&engine, &deployed.uid, "scaled to 3 workers", |d| {
+        d.phase == ClusterPhase::Running
+            && d.pools[1]
+                .nodes
+                .iter()
+                .filter(|n| n.state == "Running")
+                .count()
+                == 3
+    })
+    .await;
+    assert!(grown.pools[1].nodes.iter().all(|n| n.vm_uuid.is_some()));
+
+    // ---- a new profile version, with the diff first --------------------------------------
+    let plan: ProfileUpdatePlan = call(
+        &engine,
+        "cluster_profile_plan",
+        json!({"uid": deployed.uid, "profileUid": v2.uid}),
+    )
+    .await;
+    assert_eq!(
+        plan.from.as_ref().unwrap().version.as_deref(),
+        Some("1.0.0")
+    );
+    assert_eq!(plan.to.version.as_deref(), Some("1.1.0"));
+    assert_eq!(plan.changes.len(), 1, "{:?}", plan.changes);
+    assert_eq!(plan.changes[0].pack_name, "cni-cilium-oss");
+    assert!(plan.changes[0].to_values.contains("cluster-pool"));
+    assert!(plan.impact.contains("in place"), "{}", plan.impact);
+    let _: ClusterDetail = call(
+        &engine,
+        "cluster_profile_update",
+        json!({"uid": deployed.uid, "profileUid": v2.uid}),
+    )
+    .await;
+    let updated = wait_for(&engine, &deployed.uid, "on profile 1.1.0", |d| {
+        d.profile.as_ref().and_then(|p| p.version.as_deref()) == Some("1.1.0")
+    })
+    .await;
+    assert!(updated.newer_profile_versions.is_empty());
+
+    // ---- delete: confirmation, then a delete stuck on an unavailable PE, then force -------
+    let wrong = fails(
+        &engine,
+        "cluster_delete",
+        json!({"uid": deployed.uid, "confirmName": "ntx-dev-2"}),
+    )
+    .await;
+    assert_eq!(wrong.code, ErrorCode::InvalidInput);
+    let early_force = fails(
+        &engine,
+        "cluster_delete",
+        json!({"uid": deployed.uid, "confirmName": "ntx-dev-1", "force": true}),
+    )
+    .await;
+    assert!(
+        early_force.message.contains("stuck"),
+        "{}",
+        early_force.message
+    );
+    prism_control(
+        &engine,
+        &format!("/__sandbox/prism/clusters/{}/availability", pe.name),
+        json!({"is_available": false}),
+    )
+    .await;
+    let deleting: ClusterDetail = call(
+        &engine,
+        "cluster_delete",
+        json!({"uid": deployed.uid, "confirmName": "ntx-dev-1"}),
+    )
+    .await;
+    assert_eq!(deleting.phase, ClusterPhase::Deleting);
+    let stuck = wait_for(&engine, &deployed.uid, "stuck deleting", |d| d.delete_stuck).await;
+    assert_eq!(stuck.phase, ClusterPhase::Deleting);
+    let outcome = stuck.outcome.clone().unwrap();
+    assert!(
+        outcome.next_step.contains("force delete"),
+        "{}",
+        outcome.next_step
+    );
+    let forced: ClusterDetail = call(
+        &engine,
+        "cluster_delete",
+        json!({"uid": deployed.uid, "confirmName": "ntx-dev-1", "force": true}),
+    )
+    .await;
+    assert_eq!(forced.phase, ClusterPhase::Deleted);
+    let left = forced.outcome.unwrap();
+    assert!(left.problem.contains("VMs were left"), "{}", left.problem);
+    assert!(
+        left.next_step.contains(&nodes[0].name),
+        "{}",
+        left.next_step
+    );
+    let gone = fails(&engine, "cluster_detail", json!({"uid": deployed.uid})).await;
+    assert_eq!(gone.code, ErrorCode::NotFound);
+    engine.shutdown().await;
+}
