@@ -13,7 +13,7 @@ mod support;
 use capstan_engine::{Engine, NoEvents};
 use capstan_ipc::ErrorCode;
 use capstan_ipc::deploy::*;
-use capstan_ipc::preflight::{CheckId, Outcome, PreflightReport};
+use capstan_ipc::preflight::{CheckId, CheckOutcome, PreflightReport};
 use capstan_ipc::profile::*;
 use capstan_ipc::workflow::{CloudAccountResult, CloudTypeResult, PcgStatus};
 use serde_json::{Value, json};
@@ -376,7 +376,7 @@ async fn pickers_yaml_preflight_deploy_progress_and_day_two() {
     let report: PreflightReport = call(&engine, "deploy_preflight", json!(bad)).await;
     assert!(!report.can_deploy);
     let vip_check = report.check(CheckId::VipInSubnet).unwrap();
-    assert_eq!(vip_check.outcome, Outcome::Fail, "{vip_check:?}");
+    assert_eq!(vip_check.outcome, CheckOutcome::Fail, "{vip_check:?}");
     assert!(vip_check.fix.is_some());
     let refused = fails(&engine, "cluster_deploy", json!({"spec": bad})).await;
     assert_eq!(

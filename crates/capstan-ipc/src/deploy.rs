@@ -71,6 +71,7 @@ pub struct PrismElementOption {
     /// False when another Prism Element has the same name (the YAML then uses the UUID).
     pub name_unique: bool,
     pub available: bool,
+    #[ts(type = "number")]
     pub hosts: u64,
     pub hypervisor: Option<String>,
     pub aos_version: Option<String>,
@@ -95,7 +96,9 @@ pub struct DeployDefaults {
     pub pod_cidr: String,
     pub service_cidr: String,
     /// CAPX minimums for the form's hints.
+    #[ts(type = "number")]
     pub min_memory_mib: u64,
+    #[ts(type = "number")]
     pub min_system_disk_mib: u64,
     /// `1.5`, `1.8`, … (fixes the Prism Central version needed and name matching).
     pub capx_line: String,
@@ -141,12 +144,14 @@ pub struct SubnetOption {
     /// False when another subnet in Prism Central has the same name.
     pub name_unique: bool,
     pub subnet_type: Option<String>,
+    #[ts(type = "number | null")]
     pub vlan_id: Option<i64>,
     pub cidr: Option<String>,
     pub gateway: Option<String>,
     /// `first-last` of each IP pool.
     pub pools: Vec<String>,
     /// Pool addresses not held by a VM (None: no Prism IPAM).
+    #[ts(type = "number | null")]
     pub free_pool_addresses: Option<u64>,
 }
 
@@ -402,6 +407,7 @@ pub struct ClusterDetail {
     pub health: Option<String>,
     pub created_at: Option<String>,
     /// Since creation (while on its way), or how long it took to reach Running.
+    #[ts(type = "number | null")]
     pub elapsed_seconds: Option<u64>,
     /// `host:port` of the API server (the kube-vip VIP).
     pub endpoint: Option<String>,
@@ -436,6 +442,7 @@ pub struct KubeconfigSaveRequest {
 #[serde(rename_all = "camelCase")]
 pub struct KubeconfigSaved {
     pub path: String,
+    #[ts(type = "number")]
     pub bytes: u64,
     /// The command to try it with.
     pub hint: String,

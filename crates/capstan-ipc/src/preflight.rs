@@ -65,7 +65,7 @@ impl CheckId {
 /// A check's result. Ordered by severity for the verdict: `Fail` is the worst.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
-pub enum Outcome {
+pub enum CheckOutcome {
     Pass,
     Warn,
     Fail,
@@ -76,7 +76,7 @@ pub enum Outcome {
     Error,
 }
 
-impl Outcome {
+impl CheckOutcome {
     fn severity(self) -> u8 {
         match self {
             Self::Pass => 0,
@@ -103,7 +103,7 @@ impl Outcome {
 pub struct CheckResult {
     pub id: CheckId,
     pub title: String,
-    pub outcome: Outcome,
+    pub outcome: CheckOutcome,
     /// Stable machine code, e.g. `prism_element_ambiguous`, `timeout`.
     pub code: String,
     /// What was found.
@@ -112,8 +112,10 @@ pub struct CheckResult {
     pub fix: Option<String>,
     pub data: Option<CheckData>,
     /// Time the check itself ran.
+    #[ts(type = "number")]
     pub elapsed_ms: u64,
     /// Time spent waiting for the checks it needs before it could start.
+    #[ts(type = "number")]
     pub waited_ms: u64,
 }
 
@@ -122,7 +124,7 @@ pub struct CheckResult {
 #[serde(rename_all = "camelCase")]
 pub struct PreflightReport {
     /// The worst outcome of any check.
-    pub verdict: Outcome,
+    pub verdict: CheckOutcome,
     /// True when no check failed and none errored: everything that must hold was verified
     /// (warnings do not block).
     pub can_deploy: bool,
@@ -130,6 +132,7 @@ pub struct PreflightReport {
     pub summary: String,
     /// In [`CheckId::ALL`] order.
     pub checks: Vec<CheckResult>,
+    #[ts(type = "number")]
     pub elapsed_ms: u64,
 }
 
@@ -202,6 +205,7 @@ pub struct SubnetFacts {
     pub name: String,
     /// `VLAN` or `OVERLAY`.
     pub subnet_type: Option<String>,
+    #[ts(type = "number | null")]
     pub vlan_id: Option<i64>,
     /// `a.b.c.d/n` when Prism manages the subnet's addresses (IPAM).
     pub cidr: Option<String>,
@@ -217,6 +221,7 @@ pub struct ImageData {
     pub name: Option<String>,
     pub image_type: Option<String>,
     pub state: Option<String>,
+    #[ts(type = "number | null")]
     pub size_bytes: Option<u64>,
     /// Prism Elements the image is already on.
     pub present_on: Vec<String>,
@@ -278,7 +283,9 @@ pub struct VipConflict {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct AddressesData {
+    #[ts(type = "number")]
     pub nodes: u64,
+    #[ts(type = "number")]
     pub surge: u64,
     pub subnets: Vec<SubnetAddresses>,
 }
@@ -290,34 +297,52 @@ pub struct SubnetAddresses {
     pub uuid: String,
     /// False for a subnet without Prism IPAM (addresses come from an external DHCP server).
     pub managed: bool,
+    #[ts(type = "number")]
     pub pool_size: u64,
     /// Pool addresses held by VMs known to Prism.
+    #[ts(type = "number")]
     pub in_use: u64,
+    #[ts(type = "number")]
     pub free: u64,
     /// What Prism itself reports as free (`ip_usage_stats.num_free_ips`), when it does.
+    #[ts(type = "number | null")]
     pub reported_free: Option<u64>,
+    #[ts(type = "number")]
     pub needed: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct CapacityData {
+    #[ts(type = "number")]
     pub hosts: u64,
+    #[ts(type = "number")]
     pub physical_cores: u64,
+    #[ts(type = "number")]
     pub memory_mib: u64,
     /// Controller VMs' share (per host × hosts).
+    #[ts(type = "number")]
     pub reserved_memory_mib: u64,
+    #[ts(type = "number")]
     pub reserved_vcpus: u64,
     /// Powered-on VMs already on the PE.
+    #[ts(type = "number")]
     pub allocated_memory_mib: u64,
+    #[ts(type = "number")]
     pub allocated_vcpus: u64,
     /// What the cluster needs, upgrade surge included.
+    #[ts(type = "number")]
     pub needed_memory_mib: u64,
+    #[ts(type = "number")]
     pub needed_vcpus: u64,
+    #[ts(type = "number")]
     pub free_memory_mib: u64,
+    #[ts(type = "number")]
     pub vcpu_limit: u64,
     pub vcpu_overcommit: f64,
+    #[ts(type = "number")]
     pub largest_host_memory_mib: u64,
+    #[ts(type = "number")]
     pub largest_host_cores: u64,
 }
 

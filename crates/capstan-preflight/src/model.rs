@@ -213,6 +213,8 @@ impl Default for PreflightOptions {
 
 // The report types are the IPC contract (the UI renders them as they are), so they live in
 // `capstan-ipc`; re-exported here so the checks keep their short names.
+/// The preflight's own short name for a check's result.
+pub use capstan_ipc::preflight::CheckOutcome as Outcome;
 pub use capstan_ipc::preflight::*;
 
 // ---- serde for the capx types (they only serialise, and not in this shape) ------------

@@ -44,10 +44,19 @@ describe("Clusters tab", () => {
     const cells = within(row).getAllByRole("cell").map((c) => c.textContent);
     expect(cells.slice(-3)).toEqual(["3", "2", "5 / 5"]);
 
-    // A click opens the cluster's node on the Topology page.
+    // The small link opens the cluster's node on the Topology page.
+    expect(within(row).getByTestId("cluster-topology-link")).toHaveAttribute("href", `#/topology?node=cluster%3A${DEMO_CLUSTER}`);
+
+    // A click on a Palette-managed row opens its day-2 page, by Palette uid.
+    const paletteUid = backend.server.inventory.estate.palette_cluster.find((c) => c.name === DEMO_CLUSTER)!.uid;
     await user.click(within(row).getByText("Running"));
-    await waitFor(() => expect(parseHash(window.location.hash).page).toBe("topology"));
-    expect(parseHash(window.location.hash).params.get("node")).toBe(`cluster:${DEMO_CLUSTER}`);
+    await waitFor(() => expect(parseHash(window.location.hash).params.get("cluster")).toBe(paletteUid));
+    expect(parseHash(window.location.hash).page).toBe("clusters");
+    const detail = await screen.findByTestId("cluster-detail");
+    expect(detail).toHaveAttribute("data-uid", paletteUid);
+    expect(await screen.findByTestId("overview-endpoint")).toHaveTextContent(`${DEMO_VIP}:6443`);
+    await user.click(screen.getByTestId("cluster-back"));
+    expect(await screen.findByTestId("cluster-row")).toHaveAttribute("data-name", DEMO_CLUSTER);
   });
 
   it("offers a sync when the cache is empty, and lists the clusters once it completes", async () => {

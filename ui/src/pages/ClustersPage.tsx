@@ -1,6 +1,7 @@
 import { type KeyboardEvent, useId, useRef } from "react";
 import { PageHeader } from "../components/Page";
 import { navigate, useRoute } from "../lib/router";
+import { ClusterDetailPage } from "./cluster/ClusterDetailPage";
 import { ClustersTab } from "./inventory/ClustersTab";
 import { ImagesTab, SubnetsTab } from "./inventory/SmallKindTabs";
 import { VmsTab } from "./inventory/VmsTab";
@@ -35,6 +36,10 @@ export function ClustersPage() {
     openTab(next);
     tabRefs.current.get(next)?.focus();
   }
+
+  // `#/clusters?cluster=<Palette uid>`: one cluster's day-2 page.
+  const clusterUid = route.params.get("cluster");
+  if (clusterUid) return <ClusterDetailPage key={clusterUid} uid={clusterUid} />;
 
   return (
     <div className="inventory-page">

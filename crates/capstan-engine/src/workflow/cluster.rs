@@ -186,6 +186,12 @@ impl Engine {
                 let port = e.get("port").and_then(Value::as_u64).unwrap_or(6443);
                 Some(format!("{host}:{port}"))
             });
+        let vms = pools
+            .iter()
+            .flat_map(|p| &p.nodes)
+            .filter(|n| n.vm_uuid.is_some())
+            .count();
+        self.refresh_cache_on_change(uid, phase, vms).await;
         Ok(ClusterDetail {
             uid: uid.to_owned(),
             name: cluster.metadata.name.clone().unwrap_or_default(),
@@ -233,6 +239,37 @@ impl Engine {
             state,
             checked_at: rfc3339(now),
         })
+    }
+
+    /// Re-syncs the cache when a cluster's phase or VM count changed since it was last read
+    /// (not on the first read), so its VMs show in Topology without a manual "Sync now".
+    async fn refresh_cache_on_change(&self, uid: &str, phase: ClusterPhase, vms: usize) {
+        if !self.inner.auto_sync {
+            return;
+        }
+        let key = (self.inner.environments.active_id(), uid.to_owned());
+        let before = self
+            .inner
+            .workflow
+            .cluster_shapes
+            .lock()
+            .insert(key, (phase, vms));
+        if before.is_none_or(|b| b == (phase, vms)) {
+            return;
+        }
+        if let Err(e) = self
+            .sync_start(capstan_ipc::inventory::SyncStartRequest {
+                mode: capstan_ipc::inventory::SyncModeDto::Full,
+                kinds: None,
+            })
+            .await
+        {
+            tracing::debug!(
+                code = e.code.as_str(),
+                "cache refresh not started: {}",
+                e.message
+            );
+        }
     }
 
     pub async fn kubeconfig_save(

@@ -365,8 +365,8 @@ impl Engine {
                 .filter(|c| {
                     matches!(
                         c.outcome,
-                        capstan_ipc::preflight::Outcome::Fail
-                            | capstan_ipc::preflight::Outcome::Error
+                        capstan_ipc::preflight::CheckOutcome::Fail
+                            | capstan_ipc::preflight::CheckOutcome::Error
                     )
                 })
                 .map(|c| c.title.clone())

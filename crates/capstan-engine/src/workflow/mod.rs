@@ -42,6 +42,9 @@ pub(crate) struct Memory {
     first_seen: Mutex<HashMap<(String, String), OffsetDateTime>>,
     /// Where kubeconfig and kubectl come from (tests point these at temp files).
     kube: RwLock<kube::KubeOverrides>,
+    /// The phase and node count each cluster was last read with, per (environment, uid):
+    /// a change refreshes the cache so Topology and Clusters show the new VMs.
+    cluster_shapes: Mutex<HashMap<(String, String), (capstan_ipc::deploy::ClusterPhase, usize)>>,
 }
 
 impl Engine {

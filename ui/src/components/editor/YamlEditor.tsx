@@ -1,4 +1,5 @@
-import { useEffect, useRef, useState } from "react";
+import { useEffect, useId, useRef, useState } from "react";
+import type { JSONSchema } from "monaco-yaml";
 import { loadMonaco, type MonacoModule, monacoSupported } from "./loader";
 import "./editor.css";
 
@@ -18,17 +19,30 @@ const COMMON_OPTIONS = {
   tabSize: 2,
 } as const;
 
+/** A bundled JSON schema; `uri` names it in hovers and is never fetched. */
+export interface EditorSchema {
+  uri: string;
+  schema: JSONSchema;
+}
+
+/** A syntax or schema problem Monaco found in the text (line is 1-based). */
+export interface EditorProblem {
+  severity: "error" | "warning" | "info";
+  message: string;
+  line: number;
+}
+
 /** Loads Monaco unless it cannot run here; `plain` = show the text without it. */
-function useMonaco(): { monaco: Monaco | null; state: LoadState; error: string | null } {
+function useMonaco(): { monaco: Monaco | null; module: MonacoModule | null; state: LoadState; error: string | null } {
   const supported = monacoSupported();
-  const [monaco, setMonaco] = useState<Monaco | null>(null);
+  const [module, setModule] = useState<MonacoModule | null>(null);
   const [error, setError] = useState<string | null>(null);
   useEffect(() => {
     if (!supported) return;
     let live = true;
     loadMonaco()
       .then((m) => {
-        if (live) setMonaco(m.monaco);
+        if (live) setModule(m);
       })
       .catch((e: unknown) => {
         if (live) setError(e instanceof Error ? e.message : String(e));
@@ -37,9 +51,15 @@ function useMonaco(): { monaco: Monaco | null; state: LoadState; error: string |
       live = false;
     };
   }, [supported]);
+  const monaco = module?.monaco ?? null;
   const state: LoadState = !supported || error ? "plain" : monaco ? "ready" : "loading";
-  return { monaco, state, error };
+  return { monaco, module, state, error };
 }
+
+const SEVERITY: Record<number, EditorProblem["severity"]> = { 8: "error", 4: "warning", 2: "info", 1: "info" };
+
+/** The model folder a schema validates: its URI as one path segment. */
+const schemaFolder = (uri: string) => uri.replace(/[^A-Za-z0-9_-]+/g, "-");
 
 function EditorNote({ error }: { error: string | null }) {
   if (!error) return null;
@@ -54,31 +74,54 @@ export interface YamlEditorProps {
   height?: number;
   ariaLabel: string;
   testId?: string;
+  /** Validates the text against this schema (Monaco only). Pass a stable object, e.g. a module constant. */
+  schema?: EditorSchema;
+  /** Called with Monaco's syntax and schema problems whenever they change (never in the plain fallback). */
+  onProblems?: (problems: EditorProblem[]) => void;
 }
 
 /** A YAML editor (Monaco, loaded lazily), or plain text where Monaco cannot run. */
-export function YamlEditor({ value, onChange, readOnly = false, height = 360, ariaLabel, testId }: YamlEditorProps) {
-  const { monaco, state, error } = useMonaco();
+export function YamlEditor({ value, onChange, readOnly = false, height = 360, ariaLabel, testId, schema, onProblems }: YamlEditorProps) {
+  const { monaco, module, state, error } = useMonaco();
   const host = useRef<HTMLDivElement>(null);
   const editor = useRef<CodeEditor | null>(null);
+  // monaco-yaml finds a model's schema by its URI: a folder per schema, a file per editor.
+  const fileName = `${useId().replace(/[^A-Za-z0-9_-]/g, "")}.yaml`;
   const onChangeRef = useRef(onChange);
+  const onProblemsRef = useRef(onProblems);
+  const valueRef = useRef(value);
   useEffect(() => {
     onChangeRef.current = onChange;
+    onProblemsRef.current = onProblems;
+    valueRef.current = value;
   });
 
   useEffect(() => {
-    if (!monaco || !host.current) return;
-    const model = monaco.editor.createModel("", "yaml");
-    const created = monaco.editor.create(host.current, { ...COMMON_OPTIONS, model, readOnly, ariaLabel });
+    if (!module || !host.current) return;
+    const { monaco: m } = module;
+    const folder = schema ? schemaFolder(schema.uri) : "plain";
+    // Before the model exists: registering restarts the YAML worker.
+    if (schema) module.registerSchema(folder, schema);
+    // A recreated editor (new schema, label or read-only) starts from the current text.
+    const model = m.editor.createModel(valueRef.current, "yaml", m.Uri.parse(`inmemory://capstan/${folder}/${fileName}`));
+    const created = m.editor.create(host.current, { ...COMMON_OPTIONS, model, readOnly, ariaLabel });
     const sub = created.onDidChangeModelContent(() => onChangeRef.current?.(created.getValue()));
+    const markers = m.editor.onDidChangeMarkers((uris) => {
+      if (!uris.some((u) => u.toString() === model.uri.toString())) return;
+      const problems = m.editor
+        .getModelMarkers({ resource: model.uri })
+        .map((marker) => ({ severity: SEVERITY[marker.severity] ?? "info", message: marker.message, line: marker.startLineNumber }));
+      onProblemsRef.current?.(problems);
+    });
     editor.current = created;
     return () => {
+      markers.dispose();
       sub.dispose();
       created.dispose();
       model.dispose();
       editor.current = null;
     };
-  }, [monaco, readOnly, ariaLabel]);
+  }, [module, readOnly, ariaLabel, fileName, schema]);
 
   // Push outside changes in without resetting the cursor on every keystroke.
   useEffect(() => {

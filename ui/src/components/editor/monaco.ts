@@ -9,7 +9,7 @@ import "monaco-editor/esm/vs/editor/edcore.main";
 import "monaco-editor/esm/vs/basic-languages/yaml/yaml.contribution";
 import * as monaco from "monaco-editor/esm/vs/editor/editor.api";
 import EditorWorker from "monaco-editor/esm/vs/editor/editor.worker?worker";
-import { configureMonacoYaml, type MonacoYaml } from "monaco-yaml";
+import { configureMonacoYaml, type JSONSchema, type MonacoYaml, type SchemasSettings } from "monaco-yaml";
 import YamlWorker from "monaco-yaml/yaml.worker?worker";
 
 self.MonacoEnvironment = {
@@ -27,6 +27,21 @@ export const yaml: MonacoYaml = configureMonacoYaml(monaco, {
   format: { enable: false },
   schemas: [],
 });
+
+/** The schemas registered so far, by the folder whose models they validate. */
+const schemaFolders = new Map<string, SchemasSettings>();
+
+/**
+ * Validates every model under `inmemory://capstan/<folder>/` against `schema`. Registered once
+ * per folder and never removed: `yaml.update` replaces the whole list and restarts the YAML
+ * worker (failing its requests in flight), so it runs only for a schema not seen before, and
+ * callers do it before creating the model.
+ */
+export function registerSchema(folder: string, schema: { uri: string; schema: JSONSchema }): void {
+  if (schemaFolders.has(folder)) return;
+  schemaFolders.set(folder, { uri: schema.uri, fileMatch: [`${folder}/*.yaml`], schema: schema.schema });
+  yaml.update({ schemas: [...schemaFolders.values()] }).catch(() => undefined);
+}
 
 function applyTheme(): void {
   monaco.editor.setTheme(document.documentElement.dataset.theme === "dark" ? "vs-dark" : "vs");

@@ -129,6 +129,14 @@ export class FakeServer {
     });
     // The seeded cluster is the inventory's demo-k8s (same uid), and step-4 profiles can be deployed.
     this.clusters.link({ inventory: this.inventory, profiles: this.profile });
+    this.workflow.laterSteps = {
+      profile: () => {
+        const published = this.profile.profiles.filter((p) => p.published);
+        const newest = published.at(-1);
+        return newest ? { uid: newest.uid, name: newest.name, version: newest.version } : null;
+      },
+      cluster: () => this.clusters.latestDeployed(),
+    };
     // Seeded history ends "now", so ages and clock times look like a real session.
     const start = this.now().getTime();
     this.status = this.healthFor(SANDBOX_ENV, new Date(start - 40_000).toISOString());

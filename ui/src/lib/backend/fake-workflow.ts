@@ -295,8 +295,18 @@ function formatMinutes(seconds: number): string {
   return `${Math.floor(seconds / 60)} min`;
 }
 
+/** What steps 4 and 5 read from the other fakes (the engine reads them from Palette). */
+export interface LaterStepsSource {
+  /** The newest published nutanix profile, if any. */
+  profile(): { uid: string; name: string; version: string } | null;
+  /** The cluster to show (a Running one first), if any. */
+  cluster(): { uid: string; name: string; state: string } | null;
+}
+
 export class FakeWorkflow {
   readonly drafts = new Map<string, DraftReply["draft"]>();
+  /** Set by the `FakeServer`, so steps 4 and 5 follow the profile and cluster fakes. */
+  laterSteps: LaterStepsSource | null = null;
   /** Status polls after which an un-applied PCG reports Running anyway (the user ran the commands elsewhere). */
   pollsToRunningUnapplied = 40;
   private registration: Registration | null = null;
@@ -352,6 +362,8 @@ export class FakeWorkflow {
   state(): WorkflowState {
     const pcg = this.currentPcg();
     const account = this.accounts.at(-1) ?? null;
+    const profile = this.laterSteps?.profile() ?? null;
+    const cluster = this.laterSteps?.cluster() ?? null;
     const registered = this.registration !== null;
     const step = (id: WorkflowStepId, rest: Omit<WorkflowStep, "id" | "title" | "hasDraft" | "blockedBy" | "objectUid" | "objectName"> & Partial<WorkflowStep>): WorkflowStep => ({
       id,
@@ -389,10 +401,23 @@ export class FakeWorkflow {
           : !pcg?.running
             ? step("cloud_account", { status: "blocked", blockedBy: "pcg", summary: "Palette accepts an account only through a Running PCG" })
             : step("cloud_account", { status: "not_started", summary: "No Nutanix cloud account yet" }),
-      account
-        ? step("profile", { status: "not_started", summary: "No cluster profile for nutanix yet" })
-        : step("profile", { status: "blocked", blockedBy: "cloud_account", summary: "A profile for nutanix needs the cloud account" }),
-      step("cluster", { status: "blocked", blockedBy: "profile", summary: "A cluster needs a profile" }),
+      profile
+        ? step("profile", { status: "done", summary: `Cluster profile ${profile.name} ${profile.version} uses the nutanix cloud type.`, objectUid: profile.uid, objectName: profile.name })
+        : account
+          ? step("profile", { status: "not_started", summary: "No cluster profile for nutanix yet" })
+          : step("profile", { status: "blocked", blockedBy: "cloud_account", summary: "A profile for nutanix needs the cloud account" }),
+      cluster
+        ? step("cluster", {
+            status: cluster.state === "Running" ? "done" : "in_progress",
+            summary: `Cluster ${cluster.name} is ${cluster.state}.`,
+            objectUid: cluster.uid,
+            objectName: cluster.name,
+          })
+        : !account
+          ? step("cluster", { status: "blocked", blockedBy: "cloud_account", summary: "A cluster needs the Nutanix cloud account (step 3)." })
+          : !profile
+            ? step("cluster", { status: "blocked", blockedBy: "profile", summary: "A cluster needs a cluster profile (step 4)." })
+            : step("cluster", { status: "not_started", summary: "No Nutanix cluster exists yet." }),
     ];
 
     const diagram: DiagramBox[] = [

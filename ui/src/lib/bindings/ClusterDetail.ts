@@ -22,7 +22,7 @@ health: string | null, createdAt: string | null,
 /**
  * Since creation (while on its way), or how long it took to reach Running.
  */
-elapsedSeconds: bigint | null, 
+elapsedSeconds: number | null, 
 /**
  * `host:port` of the API server (the kube-vip VIP).
  */

@@ -5,7 +5,7 @@ export type DeployDefaults = { controlPlane: PoolSpec, worker: PoolSpec, control
 /**
  * CAPX minimums for the form's hints.
  */
-minMemoryMib: bigint, minSystemDiskMib: bigint, 
+minMemoryMib: number, minSystemDiskMib: number, 
 /**
  * `1.5`, `1.8`, … (fixes the Prism Central version needed and name matching).
  */

@@ -4,4 +4,4 @@ export type PrismElementOption = { uuid: string, name: string,
 /**
  * False when another Prism Element has the same name (the YAML then uses the UUID).
  */
-nameUnique: boolean, available: boolean, hosts: bigint, hypervisor: string | null, aosVersion: string | null, };
+nameUnique: boolean, available: boolean, hosts: number, hypervisor: string | null, aosVersion: string | null, };

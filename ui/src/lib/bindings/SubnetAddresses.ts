@@ -4,12 +4,12 @@ export type SubnetAddresses = { name: string, uuid: string,
 /**
  * False for a subnet without Prism IPAM (addresses come from an external DHCP server).
  */
-managed: boolean, poolSize: bigint, 
+managed: boolean, poolSize: number, 
 /**
  * Pool addresses held by VMs known to Prism.
  */
-inUse: bigint, free: bigint, 
+inUse: number, free: number, 
 /**
  * What Prism itself reports as free (`ip_usage_stats.num_free_ips`), when it does.
  */
-reportedFree: bigint | null, needed: bigint, };
+reportedFree: number | null, needed: number, };

@@ -4,7 +4,7 @@ export type SubnetFacts = { uuid: string, name: string,
 /**
  * `VLAN` or `OVERLAY`.
  */
-subnetType: string | null, vlanId: bigint | null, 
+subnetType: string | null, vlanId: number | null, 
 /**
  * `a.b.c.d/n` when Prism manages the subnet's addresses (IPAM).
  */

@@ -4,7 +4,7 @@ export type SubnetOption = { uuid: string, name: string,
 /**
  * False when another subnet in Prism Central has the same name.
  */
-nameUnique: boolean, subnetType: string | null, vlanId: bigint | null, cidr: string | null, gateway: string | null, 
+nameUnique: boolean, subnetType: string | null, vlanId: number | null, cidr: string | null, gateway: string | null, 
 /**
  * `first-last` of each IP pool.
  */
@@ -12,4 +12,4 @@ pools: Array<string>,
 /**
  * Pool addresses not held by a VM (None: no Prism IPAM).
  */
-freePoolAddresses: bigint | null, };
+freePoolAddresses: number | null, };

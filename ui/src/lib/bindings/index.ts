@@ -14,6 +14,7 @@ export type { CapacityData } from "./CapacityData";
 export type { CertificateData } from "./CertificateData";
 export type { CheckData } from "./CheckData";
 export type { CheckId } from "./CheckId";
+export type { CheckOutcome } from "./CheckOutcome";
 export type { CheckResult } from "./CheckResult";
 export type { CloudAccountCreateRequest } from "./CloudAccountCreateRequest";
 export type { CloudAccountForm } from "./CloudAccountForm";

@@ -5,8 +5,10 @@ import type { ClusterList, ClusterRow, ErrorCode } from "../../lib/bindings";
 import { hrefFor, navigate } from "../../lib/router";
 import { EmptyCache, LoadError } from "./EmptyCache";
 
-function openInTopology(cluster: ClusterRow) {
-  navigate("topology", { node: cluster.id });
+/** Palette's clusters open their day-2 page; those only Prism Central shows open in Topology. */
+function openCluster(cluster: ClusterRow) {
+  if (cluster.paletteUid) navigate("clusters", { cluster: cluster.paletteUid });
+  else navigate("topology", { node: cluster.id });
 }
 
 /** Kubernetes clusters (Palette's, and those only Prism Central shows), from the cache. */
@@ -82,18 +84,30 @@ export function ClustersTab() {
                 data-testid="cluster-row"
                 data-name={c.name}
                 data-status={c.status}
-                onClick={() => openInTopology(c)}
-                title="Show in Topology"
+                onClick={() => openCluster(c)}
+                title={c.paletteUid ? "Open the cluster" : "Show in Topology"}
               >
                 <td>
-                  <a
-                    href={hrefFor("topology", { node: c.id })}
-                    className="row-link"
-                    onClick={(e) => e.stopPropagation()}
-                    data-testid="cluster-topology-link"
-                  >
-                    {c.name}
-                  </a>
+                  {c.paletteUid ? (
+                    <a href={hrefFor("clusters", { cluster: c.paletteUid })} className="row-link" onClick={(e) => e.stopPropagation()} data-testid="cluster-detail-link">
+                      {c.name}
+                    </a>
+                  ) : (
+                    <a href={hrefFor("topology", { node: c.id })} className="row-link" onClick={(e) => e.stopPropagation()} data-testid="cluster-topology-link">
+                      {c.name}
+                    </a>
+                  )}
+                  {c.paletteUid && (
+                    <a
+                      href={hrefFor("topology", { node: c.id })}
+                      className="row-link cell-sub-link"
+                      onClick={(e) => e.stopPropagation()}
+                      data-testid="cluster-topology-link"
+                      title="Show in Topology"
+                    >
+                      map
+                    </a>
+                  )}
                   {c.pools.length > 0 && <div className="muted cell-sub">{c.pools.join(" · ")}</div>}
                 </td>
                 <td>

@@ -81,14 +81,13 @@ describe("Workflow stepper and diagram", () => {
     expect(step("pcg")).toHaveAttribute("data-status", "not_started");
   });
 
-  it("steps 4 and 5 say they are not built yet and show their live state", async () => {
+  it("step 5 opens the deploy form and says what it still lacks", async () => {
     const { user } = renderWorkflow(backendWith({ start: "account" }));
     await waitForState("profile", "not_started");
     await user.click(step("cluster"));
-    const panel = await screen.findByTestId("step-later-cluster");
-    expect(panel).toHaveTextContent("Not built yet");
-    expect(within(panel).getByTestId("step-later-status")).toHaveAttribute("data-status", "blocked");
-    expect(panel).toHaveTextContent("Waiting for: Cluster profile");
+    const panel = await screen.findByTestId("step5");
+    expect(await within(panel).findByTestId("deploy-missing")).toHaveTextContent("no published cluster profile");
+    expect(within(panel).getByTestId("deploy-preflight-run")).toBeDisabled();
   });
 
   it("is what the app shows on #/workflow", async () => {

@@ -10,9 +10,10 @@ import { ArchitectureDiagram } from "./ArchitectureDiagram";
 import { CloudAccountStep } from "./CloudAccountStep";
 import { CloudTypeStep } from "./CloudTypeStep";
 import { DEFAULT_TIMING, TimingContext, useTiming, useWorkflowState, type WorkflowTiming } from "./hooks";
-import { LaterStep } from "./LaterStep";
+import { DeployStep } from "./DeployStep";
 import { ErrorBanner, isStepId, STEP_ORDER } from "./parts";
 import { PcgStep } from "./PcgStep";
+import { ProfileStep } from "./ProfileStep";
 import { Stepper } from "./Stepper";
 
 /** The step to open when the address names none: the first one not done. */
@@ -83,7 +84,8 @@ function WorkflowBody() {
             {state && selected === "cloud_account" && (
               <CloudAccountStep key={state.environmentId} reloadKey={`${pcg?.status ?? ""}|${pcg?.objectUid ?? ""}|${stepOf("cloud_type")?.status ?? ""}`} onChanged={refresh} />
             )}
-            {state && (selected === "profile" || selected === "cluster") && <LaterStep id={selected} step={stepOf(selected)} />}
+            {state && selected === "profile" && <ProfileStep key={state.environmentId} step={stepOf("profile")} onChanged={refresh} />}
+            {state && selected === "cluster" && <DeployStep key={state.environmentId} step={stepOf("cluster")} onChanged={refresh} />}
           </section>
         </div>
       </div>

@@ -13,9 +13,11 @@ export interface WorkflowTiming {
   draftSaveMs: number;
   /** Quiet time after the last change before step 1 is planned again. */
   planMs: number;
+  /** Quiet time after the last keystroke before step 4 asks whether the profile name is free. */
+  nameCheckMs: number;
 }
 
-export const DEFAULT_TIMING: WorkflowTiming = { statePollMs: 5_000, pcgPollMs: 3_000, draftSaveMs: 400, planMs: 500 };
+export const DEFAULT_TIMING: WorkflowTiming = { statePollMs: 5_000, pcgPollMs: 3_000, draftSaveMs: 400, planMs: 500, nameCheckMs: 400 };
 
 export const TimingContext = createContext<WorkflowTiming>(DEFAULT_TIMING);
 
