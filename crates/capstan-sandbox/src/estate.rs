@@ -55,7 +55,9 @@ pub(crate) fn generate(seed: u64, vms: usize) -> PrismWorld {
         is_available: true,
         created: created(&mut rng),
     });
-    let hosts_per_pe = (vms / n_pe / 100).clamp(3, 64);
+    // About 50 VMs per host, so a PE has the CPU headroom a real estate of that size keeps
+    // (a 4:1 vCPU overcommit on 64-core hosts) and a new cluster still fits.
+    let hosts_per_pe = (vms / n_pe / 50).clamp(3, 64);
     let mut pes: Vec<Ref> = Vec::new();
     let mut hosts = Table::new();
     let mut pe_hosts: Vec<Vec<Ref>> = Vec::new();
@@ -80,7 +82,8 @@ pub(crate) fn generate(seed: u64, vms: usize) -> PrismWorld {
                 cvm_ip: ipv4_to_string(ip(10, 1, third, 120 + h as u8)),
                 hypervisor_ip: hv_ip.clone(),
                 sockets: 2,
-                cores: 32,
+                // Total cores (`num_cpu_cores`): two 32-core sockets.
+                cores: 64,
                 memory_mib: 768 * 1024,
                 serial: format!("21SM{:06}", rng.random_range(0..1_000_000)),
                 created: created(&mut rng),

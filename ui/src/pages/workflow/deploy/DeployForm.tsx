@@ -5,7 +5,7 @@ import { type Problem, toProblem, useDraft, useTiming } from "../hooks";
 import { DraftIndicator, ErrorBanner } from "../parts";
 import { NetworksSection, SshKeySection } from "./AccessSection";
 import { BasicsSection } from "./BasicsSection";
-import { blockingChecks, checkedKey, draftData, draftFrom, emptySpec, formBlockers, outcomeOf, withDefaults } from "./model";
+import { blockingChecks, checkedKey, draftData, draftFrom, emptySpec, formBlockers, outcomeOf, withDefaults, withImage } from "./model";
 import { PlacementSection } from "./PlacementSection";
 import { PoolsSection } from "./PoolsSection";
 import { PreflightReport } from "./PreflightReport";
@@ -21,7 +21,7 @@ function autoPick(spec: DeploySpec, placement: PlacementOptions): DeploySpec {
   }
   if (!spec.image.uuid) {
     const image = placement.images.find((i) => i.matches && (i.state ?? "COMPLETE") === "COMPLETE");
-    if (image) next = { ...next, image: { uuid: image.uuid, name: image.name, useUuid: !image.nameUnique } };
+    if (image) next = withImage(next, image);
   }
   return next;
 }

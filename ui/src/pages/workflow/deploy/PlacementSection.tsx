@@ -2,7 +2,7 @@ import type { DeployOptions, EntityChoice, ImageOption, PlacementOptions, Subnet
 import type { Problem } from "../hooks";
 import { ErrorBanner, Section } from "../parts";
 import { Field, type SectionProps } from "./fields";
-import { inRange, isIpv4, NO_CHOICE, toNumber } from "./model";
+import { inRange, isIpv4, NO_CHOICE, toNumber, withImage } from "./model";
 
 const choiceOf = (e: { uuid: string; name: string; nameUnique: boolean }): EntityChoice => ({ uuid: e.uuid, name: e.name, useUuid: !e.nameUnique });
 
@@ -169,7 +169,7 @@ export function PlacementSection({
             disabled={!current}
             onChange={(e) => {
               const image = images.find((i) => i.uuid === e.target.value);
-              onChange({ ...spec, image: image ? choiceOf(image) : { ...NO_CHOICE } });
+              onChange(withImage(spec, image));
             }}
           >
             <option value="">{current ? "Pick an image…" : "Reading the images…"}</option>

@@ -1,4 +1,4 @@
-import type { BootKind, CheckResult, DeployOptions, DeploySpec, DeployYaml, EntityChoice, PoolSpec, PreflightReport } from "../../../lib/bindings";
+import type { BootKind, CheckResult, DeployOptions, DeploySpec, DeployYaml, EntityChoice, ImageOption, PoolSpec, PreflightReport } from "../../../lib/bindings";
 import type { JsonValue } from "../../../lib/bindings/serde_json/JsonValue";
 
 export const NO_CHOICE: EntityChoice = { uuid: "", name: "", useUuid: false };
@@ -210,4 +210,16 @@ export const toNumber = (value: number | null | undefined): number => value ?? 0
 
 export function workerPoolLabel(pool: PoolSpec, index: number): string {
   return pool.name.trim() || `Worker pool ${index + 1}`;
+}
+
+/**
+ * The form with `image` chosen. kubeadm and the kubelet come from the node image, so a
+ * matching image's exact version (the profile's minor, the image's patch) becomes the
+ * cluster's; a non-matching one leaves the profile's version, and the preflight says why.
+ */
+export function withImage(spec: DeploySpec, image: ImageOption | undefined): DeploySpec {
+  if (!image) return { ...spec, image: { uuid: "", name: "", useUuid: false } };
+  const next = { ...spec, image: { uuid: image.uuid, name: image.name, useUuid: !image.nameUnique } };
+  if (image.matches && image.kubernetesVersion) next.kubernetesVersion = image.kubernetesVersion;
+  return next;
 }
