@@ -36,6 +36,8 @@ xvfb-run -a -s "-screen 0 1280x800x24" bash -c '
   failed=0
   for file in "${@}"; do
     export CAPSTAN_HOME="$CAPSTAN_E2E_HOMES/${file%.e2e.mjs}"; mkdir -p "$CAPSTAN_HOME"
+    # Downloaded kubeconfigs stay in the throwaway home, not in the user'"'"'s ~/.kube.
+    export CAPSTAN_KUBECONFIG_DIR="$CAPSTAN_HOME/kube"
     tauri-driver --port "$CAPSTAN_E2E_DRIVER_PORT" > "$CAPSTAN_E2E_ARTIFACTS/tauri-driver-${file%.e2e.mjs}.log" 2>&1 & td=$!
     trap "kill $td 2>/dev/null; wait $td 2>/dev/null" EXIT
     for i in $(seq 100); do (echo > /dev/tcp/127.0.0.1/$CAPSTAN_E2E_DRIVER_PORT) 2>/dev/null && break; sleep 0.1; done

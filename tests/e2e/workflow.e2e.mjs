@@ -288,3 +288,152 @@ test("after quitting and starting the app again with the same home, steps 1–3 
     await screenshots(browser, "workflow-5-after-restart");
   });
 });
+
+// ---- steps 4 and 5, then day-2, continuing in the restarted app -------------------------------
+
+const PROFILE_NAME = "e2e-profile";
+const CLUSTER_NAME = "e2e-cluster";
+// At the e2e clock (1/20 speed) a cluster takes about 10 s to come up; the machine is slow.
+const CLUSTER_UP = 180000;
+
+/** Picks the option of a pack picker whose label names `pack` (values carry registry uids). */
+async function pickPack(layer, pack) {
+  const id = `profile-pack-${layer}`;
+  await waitForTestId(id);
+  const value = await browser.execute(
+    (sel, name) => [...document.querySelectorAll(`${sel} option`)].find((o) => o.textContent.includes(`(${name})`))?.value ?? null,
+    `[data-testid="${id}"]`,
+    pack,
+  );
+  assert.ok(value, `${pack} is offered for the ${layer} layer`);
+  assert.equal(await setValueOfTestId(browser, id, value), value);
+}
+
+test("step 4: a profile is made from packs per layer, its values in Monaco, and published", async (t) => {
+  await shootOnFailure(t, "step4", async () => {
+    await (await byTestId("workflow-step-profile")).click();
+    await waitForTestId("step4");
+    await pickPack("os", "os-nutanix");
+    await pickPack("k8s", "kubernetes");
+    await waitForTestId("profile-version-k8s");
+    assert.equal(await setValueOfTestId(browser, "profile-version-k8s", "1.30.6"), "1.30.6");
+    await pickPack("cni", "cni-cilium-oss");
+    await pickPack("csi", "nutanix-csi");
+    // The CSI layer's values, from the pack's defaults, in Monaco.
+    await (await waitForEnabled("profile-edit-csi")).click();
+    await waitForAttribute(browser, "profile-editor", "data-editor", "monaco", LONG);
+    await browser.waitUntil(
+      async () => /nutanix-csi/.test(await browser.execute(() => document.querySelector('[data-testid="profile-editor"] .view-lines')?.textContent ?? "")),
+      { timeout: LONG, timeoutMsg: "Monaco never showed the nutanix-csi defaults" },
+    );
+    assert.equal(await setValueOfTestId(browser, "profile-name", PROFILE_NAME), PROFILE_NAME);
+    assert.equal(await setValueOfTestId(browser, "profile-version", "1.0.0"), "1.0.0");
+    await waitForAttribute(browser, "profile-name-check", "data-state", "available", LONG);
+    await reveal("profile-editor");
+    await screenshots(browser, "workflow-6-profile-editor");
+    await (await waitForEnabled("profile-create")).click();
+    await waitForAttribute(browser, "profile-result", "data-created", "true", LONG);
+    await waitForAttribute(browser, "workflow-step-profile", "data-status", "done", LONG);
+  });
+});
+
+test("step 5: live pickers, a preflight that refuses a VIP in the DHCP pool, then deploy to Running", async (t) => {
+  await shootOnFailure(t, "step5", async () => {
+    await (await byTestId("workflow-step-cluster")).click();
+    await waitForTestId("step5");
+    await waitForText("deploy-profile", new RegExp(PROFILE_NAME));
+    // The first Prism Element; its subnet and a matching image are picked from Prism Central.
+    const pe = await browser.execute(() => [...document.querySelectorAll('[data-testid="deploy-pe"] option')].find((o) => o.value)?.value ?? null);
+    assert.ok(pe, "Prism Central offers a Prism Element");
+    await setValueOfTestId(browser, "deploy-pe", pe);
+    await waitForTestId("deploy-subnet");
+    await browser.waitUntil(async () => (await browser.execute(() => document.querySelector('[data-testid="deploy-image"]')?.value ?? "")) !== "", {
+      timeout: LONG,
+      timeoutMsg: "no node image was picked",
+    });
+    assert.match(
+      await browser.execute(() => document.querySelector('[data-testid="deploy-image"] option:checked')?.textContent ?? ""),
+      /kube-v1\.30\./,
+    );
+    assert.equal(await setValueOfTestId(browser, "deploy-name", CLUSTER_NAME), CLUSTER_NAME);
+    if (await exists("deploy-ssh-paste-mode")) await (await byTestId("deploy-ssh-paste-mode")).click();
+    const key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIE2eTestKeyForTheSandboxOnly e2e@capstan";
+    await waitForTestId("deploy-ssh-paste");
+    assert.equal(await setValueOfTestId(browser, "deploy-ssh-paste", key), key);
+
+    // The first address of the subnet's pool: inside DHCP, so the preflight must refuse it.
+    const pool = await browser.execute(() => document.querySelector('[data-testid="deploy-subnet"]')?.getAttribute("data-pools") ?? "");
+    const inPool = pool.split(/[-,\s]/)[0] || "10.64.0.10";
+    await setValueOfTestId(browser, "deploy-vip", inPool);
+    await (await waitForEnabled("deploy-preflight-run")).click();
+    await waitForAttribute(browser, "preflight-report", "data-verdict", "fail", LONG);
+    await waitForAttribute(browser, "preflight-check-vipInSubnet", "data-outcome", "fail", LONG);
+    assert.equal(await browser.execute(() => document.querySelector('[data-testid="deploy-submit"]').disabled), true, "deploy is blocked");
+    await reveal("preflight-report");
+    await screenshots(browser, "workflow-7-preflight-report");
+
+    // A suggested free address, and the preflight passes.
+    await (await waitForTestId("deploy-vip-candidate")).click();
+    await (await waitForEnabled("deploy-preflight-run")).click();
+    await browser.waitUntil(async () => /pass|warn/.test((await attributeOfTestId(browser, "preflight-report", "data-verdict")) ?? ""), {
+      timeout: LONG,
+      timeoutMsg: "the preflight never passed with a free VIP",
+    });
+    await (await waitForEnabled("deploy-submit")).click();
+
+    // The progress timeline: VMs with addresses as CAPX creates them, then Running.
+    await waitForTestId("cluster-progress");
+    await browser.waitUntil(async () => /\d+\.\d+\.\d+\.\d+/.test((await browser.execute(() => document.querySelector('[data-testid="node-ip"]')?.textContent ?? "")) || ""), {
+      timeout: CLUSTER_UP,
+      timeoutMsg: "no node got an IP address",
+    });
+    await reveal("cluster-progress");
+    await screenshots(browser, "workflow-8-progress-timeline");
+    await waitForTestId("cluster-ready", CLUSTER_UP);
+    await waitForAttribute(browser, "workflow-step-cluster", "data-status", "done", LONG);
+  });
+});
+
+test("the new cluster's VMs are in Topology; it is scaled and deleted from its detail page", async (t) => {
+  await shootOnFailure(t, "day2", async () => {
+    const uid = await attributeOfTestId(browser, "workflow-step-cluster", "data-object-uid");
+    // Topology, from the cache the app refreshed when the cluster's VMs appeared.
+    await (await byTestId("nav-topology")).click();
+    await waitForTestId("topology-canvas");
+    await waitForTestId(`topology-node-cluster:${CLUSTER_NAME}`, CLUSTER_UP);
+    await setValueOfTestId(browser, "topology-search", `${CLUSTER_NAME}-`);
+    await browser.waitUntil(async () => (await browser.$$('[data-testid="topology-search-result"]')).length >= 3, {
+      timeout: LONG,
+      timeoutMsg: "the cluster's three VMs are not found in Topology",
+    });
+    await screenshots(browser, "workflow-9-topology");
+
+    // The detail page, by the uid step 5 names (or from the Clusters list).
+    await browser.execute((id) => {
+      window.location.hash = id ? `#/clusters?cluster=${id}` : "#/clusters";
+    }, uid);
+    if (!uid) await (await waitForTestId("cluster-detail-link")).click();
+    await waitForAttribute(browser, "cluster-phase", "data-phase", "running", LONG);
+    const workersSelector = '[data-testid="cluster-pool"]:not([data-control-plane="true"])';
+    const nodesIn = () => browser.execute((sel) => document.querySelectorAll(`${sel} [data-testid="cluster-node"]`).length, workersSelector);
+    assert.equal(await nodesIn(), 2);
+    await browser.execute((sel) => document.querySelector(`${sel} [data-testid="scale-open"]`).click(), workersSelector);
+    await waitForTestId("scale-input");
+    await setValueOfTestId(browser, "scale-input", "3");
+    await (await waitForEnabled("scale-confirm")).click();
+    await browser.waitUntil(
+      async () =>
+        (await browser.execute((sel) => [...document.querySelectorAll(`${sel} [data-testid="cluster-node"]`)].filter((n) => n.dataset.state === "Running").length, workersSelector)) === 3,
+      { timeout: CLUSTER_UP, timeoutMsg: "the third worker never ran" },
+    );
+    await (await waitForEnabled("kubeconfig-download")).click();
+    await waitForText("kubeconfig-saved", /0600/);
+    await screenshots(browser, "workflow-10-cluster-detail");
+
+    await (await waitForEnabled("delete-open")).click();
+    await setValueOfTestId(browser, "delete-confirm-input", CLUSTER_NAME);
+    await (await waitForEnabled("delete-confirm")).click();
+    await waitForTestId("cluster-gone", CLUSTER_UP);
+    await screenshots(browser, "workflow-11-cluster-deleted");
+  });
+});

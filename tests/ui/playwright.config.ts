@@ -66,7 +66,7 @@ export default defineConfig({
     },
     {
       // A fresh home each run: an empty cache that the first sync fills.
-      command: `bash -c 'home=$(mktemp -d) && exec "${bridgeBinary}" --ui "${path.join(uiDir, "dist-bridge")}" --port ${BRIDGE_PORT} --home "$home"'`,
+      command: `bash -c 'home=$(mktemp -d) && CAPSTAN_KUBECONFIG_DIR="$home/kube" exec "${bridgeBinary}" --ui "${path.join(uiDir, "dist-bridge")}" --port ${BRIDGE_PORT} --home "$home"'`,
       cwd: repoRoot,
       env: { CAPSTAN_SANDBOX_VMS: "2000", CAPSTAN_SANDBOX_TIME_SCALE: "0.02", RUST_LOG: "info" },
       url: `http://127.0.0.1:${BRIDGE_PORT}`,

@@ -689,7 +689,12 @@ fn expand_home(p: &str) -> PathBuf {
     }
 }
 
+/// `~/.kube/capstan-<cluster>.yaml`, or under `CAPSTAN_KUBECONFIG_DIR` when set (tests and
+/// sandboxed runs keep the user's own `~/.kube` untouched).
 fn default_kubeconfig_path(cluster: &str) -> Result<PathBuf, IpcError> {
+    if let Some(dir) = std::env::var_os("CAPSTAN_KUBECONFIG_DIR").filter(|d| !d.is_empty()) {
+        return Ok(PathBuf::from(dir).join(format!("capstan-{cluster}.yaml")));
+    }
     let home = directories::BaseDirs::new()
         .map(|b| b.home_dir().to_path_buf())
         .ok_or_else(|| {

@@ -1,4 +1,5 @@
-import type { ClusterDetail } from "../../lib/bindings";
+import { useEffect, useRef } from "react";
+import type { ClusterDetail, ClusterPhase } from "../../lib/bindings";
 import { useNow } from "../../components/useNow";
 import { ErrorBanner } from "../workflow/parts";
 import type { Problem } from "../workflow/hooks";
@@ -91,8 +92,17 @@ function ProgressView({ uid, state }: { uid: string; state: ClusterDetailState }
  * from `ClusterTimingContext`) until it settles. It keeps nothing but the uid, so after an app
  * restart it simply picks the cluster up where it is.
  */
-export function ClusterProgress({ uid, pollMs }: { uid: string; pollMs?: number }) {
+export function ClusterProgress({ uid, pollMs, onPhase }: { uid: string; pollMs?: number; onPhase?: (phase: ClusterPhase) => void }) {
   const timing = useClusterTiming();
   const state = useClusterDetail(uid, pollMs ?? timing.pollMs, null);
+  const phase = state.detail?.phase;
+  // Tell the owner when the phase moves (the workflow stepper then reads the state again).
+  const reported = useRef<ClusterPhase | undefined>(undefined);
+  useEffect(() => {
+    if (!phase || phase === reported.current) return;
+    const first = reported.current === undefined;
+    reported.current = phase;
+    if (!first) onPhase?.(phase);
+  }, [phase, onPhase]);
   return <ProgressView uid={uid} state={state} />;
 }

@@ -125,7 +125,7 @@ export function PoolNodes({ pool, actions, waiting }: { pool: ClusterPool; actio
   const live = pool.nodes.filter((n) => n.state !== "Deleting").length;
   const missing = waiting ? Math.max(0, pool.size - live) : 0;
   return (
-    <section className="cl-pool" data-testid="cluster-pool" data-pool={pool.name} data-size={pool.size}>
+    <section className="cl-pool" data-testid="cluster-pool" data-pool={pool.name} data-size={pool.size} data-control-plane={pool.controlPlane}>
       <header className="cl-pool-head">
         <h4 className="cl-pool-name">
           {pool.name}

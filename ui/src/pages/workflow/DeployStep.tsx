@@ -28,7 +28,7 @@ export function DeployStep({ step, onChanged }: { step: WorkflowStep | undefined
           </div>
           <div>{result.message}</div>
         </div>
-        <ClusterProgressView uid={result.uid} name={result.name} />
+        <ClusterProgressView uid={result.uid} name={result.name} onPhase={onChanged} />
         <div className="wf-actions">{another}</div>
       </div>
     );
@@ -41,7 +41,7 @@ export function DeployStep({ step, onChanged }: { step: WorkflowStep | undefined
           <div className="wf-result-title">Cluster {step.objectName ?? step.objectUid}</div>
           <div>{step.summary}</div>
         </div>
-        <ClusterProgressView uid={step.objectUid} name={step.objectName} />
+        <ClusterProgressView uid={step.objectUid} name={step.objectName} onPhase={onChanged} />
         <div className="wf-actions">{another}</div>
       </div>
     );

@@ -87,6 +87,7 @@ export function Stepper({ steps, selected, onSelect }: { steps: WorkflowStep[] |
                 className="wf-step"
                 data-testid={`workflow-step-${id}`}
                 data-status={step?.status ?? "loading"}
+                data-object-uid={step?.objectUid ?? undefined}
                 aria-current={current ? "step" : undefined}
                 onClick={() => onSelect(id)}
               >

@@ -39,7 +39,7 @@ function SubnetPicker({ spec, onChange, placement }: SectionProps & { placement:
         {spec.subnets.map((choice, i) => {
           const known = offered.find((s) => s.uuid === choice.uuid);
           return (
-            <li key={choice.uuid} className="dp-subnet" data-testid="deploy-subnet" data-name={choice.name}>
+            <li key={choice.uuid} className="dp-subnet" data-testid="deploy-subnet" data-name={choice.name} data-pools={known?.pools.join(",") ?? ""}>
               <span className="dp-subnet-name">
                 NIC {i + 1}: <strong>{choice.name}</strong>
               </span>
