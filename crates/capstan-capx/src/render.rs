@@ -611,6 +611,35 @@ pub fn render_pool(
     })
 }
 
+/// Sets the Cluster's pod and service networks (`spec.clusterNetwork.{pods,services}.cidrBlocks`)
+/// in a rendered cluster YAML: the template carries CAPX's defaults, and the deploy form may
+/// choose others.
+pub fn set_cluster_networks(
+    cluster_yaml: &str,
+    pod_cidr: &str,
+    service_cidr: &str,
+) -> Result<String, CapxError> {
+    let mut docs = yaml::parse_documents("cluster YAML", cluster_yaml)?;
+    let mut found = false;
+    for doc in docs.iter_mut().filter(|d| kind_of(d) == Some("Cluster")) {
+        found = true;
+        for (key, cidr) in [("pods", pod_cidr), ("services", service_cidr)] {
+            set_at(
+                doc,
+                &["spec", "clusterNetwork", key, "cidrBlocks"],
+                Value::Sequence(vec![Value::from(cidr)]),
+            )?;
+        }
+    }
+    if !found {
+        return Err(CapxError::MissingObject {
+            what: "cluster YAML".into(),
+            kind: "Cluster".into(),
+        });
+    }
+    Ok(yaml::emit_documents(&docs))
+}
+
 /// Render all three templates for a create call, keeping the Cluster's `controlPlaneRef`
 /// equal to the control-plane pool's name.
 pub fn render_all(

@@ -857,6 +857,20 @@ async fn palette_scenario(d: &Driver<'_>, placement: &Placement) {
         |s, v| s == 200 && v["items"].as_array().is_some_and(|i| i.len() == 2),
     )
     .await;
+    // Day-2 profile calls: what is attached, then the same profile again (nothing to change).
+    let (s, v) = d
+        .pget(&format!("/v1/spectroclusters/{cluster}/profiles"))
+        .await;
+    assert_eq!(s, 200, "{v}");
+    let (s, v) = d
+        .palette(
+            Method::PATCH,
+            &format!("/v1/spectroclusters/{cluster}/profiles"),
+            Auth::ApiKey,
+            Some(json!({"profiles": [{"uid": profile}]})),
+        )
+        .await;
+    assert_eq!(s, 204, "{v}");
     for asset in ["kubeconfig?frp=true", "kubeconfigclient", "adminKubeconfig"] {
         let (s, _) = d
             .pget(&format!("/v1/spectroclusters/{cluster}/assets/{asset}"))

@@ -173,7 +173,8 @@ fn spec(
             name: image.name.clone(),
             use_uuid: !image.name_unique,
         },
-        kubernetes_version: image.kubernetes_version.clone().unwrap(),
+        // The profile's Kubernetes (1.30.6); the engine takes the image's own patch (1.30.5).
+        kubernetes_version: "1.30.6".into(),
         control_plane_endpoint: vip.into(),
         control_plane_port: 6443,
         control_plane: pool(1),
@@ -251,6 +252,22 @@ async fn pickers_yaml_preflight_deploy_progress_and_day_two() {
     let p1 = options.profiles.iter().find(|p| p.uid == v1.uid).unwrap();
     assert_eq!(p1.kubernetes_version.as_deref(), Some("1.30.6"));
     assert_eq!(p1.layers.len(), 4);
+    // A layer the profile leaves at its pack's defaults starts from those defaults.
+    let csi = p1
+        .layers
+        .iter()
+        .find(|l| l.layer == PackLayer::Csi)
+        .unwrap();
+    assert!(csi.values.contains("nutanix-csi"), "{}", csi.values);
+    let cni = p1
+        .layers
+        .iter()
+        .find(|l| l.layer == PackLayer::Cni)
+        .unwrap();
+    assert!(
+        cni.values.contains("mode: kubernetes"),
+        "the profile's own values stay"
+    );
     let pe_names: Vec<&str> = options
         .prism_elements
         .iter()
@@ -350,6 +367,21 @@ async fn pickers_yaml_preflight_deploy_progress_and_day_two() {
     assert_eq!(rendered.yaml.workers.len(), 1);
     assert_golden("deploy-worker.yaml", &rendered.yaml.workers[0]);
     assert!(rendered.yaml.control_plane.contains(&vip));
+    assert!(
+        rendered.yaml.control_plane.contains("v1.30.5"),
+        "the image's version, not the profile's 1.30.6"
+    );
+    // Other cluster networks land in the Cluster object.
+    let mut other_networks = good.clone();
+    other_networks.pod_cidr = "10.200.0.0/16".into();
+    other_networks.service_cidr = "10.201.0.0/16".into();
+    let networks: DeployRender = call(&engine, "deploy_render", json!(other_networks)).await;
+    assert!(
+        networks.yaml.cluster.contains("- 10.200.0.0/16"),
+        "{}",
+        networks.yaml.cluster
+    );
+    assert!(networks.yaml.cluster.contains("- 10.201.0.0/16"));
     assert!(rendered.yaml.workers[0].contains("capx-ubuntu-2204-kube-v1.30.5"));
     let edited = rendered.yaml.workers[0].replacen("replicas: 2", "replicas: 4", 1);
     assert_ne!(edited, rendered.yaml.workers[0]);
@@ -361,6 +393,17 @@ async fn pickers_yaml_preflight_deploy_progress_and_day_two() {
     .await;
     assert_eq!(back.spec.workers[0].replicas, 4);
     assert_eq!(back.changed, ["workers.0.replicas"]);
+    let even = rendered
+        .yaml
+        .control_plane
+        .replacen("replicas: 1", "replicas: 2", 1);
+    let refused = fails(
+        &engine,
+        "deploy_yaml_read_back",
+        json!({"spec": good, "pool": {"kind": "controlPlane"}, "yaml": even}),
+    )
+    .await;
+    assert!(refused.message.contains("1, 3 or 5"), "{}", refused.message);
     let broken = fails(
         &engine,
         "deploy_yaml_read_back",
@@ -392,6 +435,33 @@ async fn pickers_yaml_preflight_deploy_progress_and_day_two() {
     );
     let details: PreflightReport = serde_json::from_value(refused.details.unwrap()).unwrap();
     assert!(!details.can_deploy);
+
+    // The preflight checks what is deployed: an image typed into the YAML is refused too.
+    let mut edited = rendered.yaml.clone();
+    for text in std::iter::once(&mut edited.control_plane).chain(edited.workers.iter_mut()) {
+        *text = text.replace(
+            "capx-ubuntu-2204-kube-v1.30.5",
+            "capx-ubuntu-2204-kube-v1.29.10",
+        );
+    }
+    let refused = fails(
+        &engine,
+        "cluster_deploy",
+        json!({"spec": good, "yaml": edited}),
+    )
+    .await;
+    assert_eq!(
+        refused.code,
+        ErrorCode::PreflightFailed,
+        "{}",
+        refused.message
+    );
+    let details: PreflightReport = serde_json::from_value(refused.details.unwrap()).unwrap();
+    assert_eq!(
+        details.check(CheckId::Image).unwrap().outcome,
+        CheckOutcome::Fail,
+        "the 1.29 image exists twice"
+    );
 
     let report: PreflightReport = call(&engine, "deploy_preflight", json!(good)).await;
     assert!(report.can_deploy, "{:#?}", report.checks);

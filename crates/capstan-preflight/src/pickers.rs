@@ -9,6 +9,7 @@ use std::net::Ipv4Addr;
 use capstan_ipc::deploy::{ImageOption, PlacementOptions, PrismElementOption, SubnetOption};
 use capstan_prism::{Cluster, ClusterRole, PrismClient, PrismError};
 
+use crate::checks::network::pe_addresses;
 use crate::checks::placement::{
     core_version, describe_subnet, kubernetes_version_in_name, usable_from,
 };
@@ -64,17 +65,33 @@ pub async fn placement(
     kubernetes_version: Option<&str>,
     vip_subnet: Option<&str>,
 ) -> Result<PlacementOptions, PrismError> {
-    let (subnets, images, vms) = tokio::join!(
+    let (subnets, images, vms, clusters) = tokio::join!(
         prism.list_subnets(None),
         prism.list_images(None),
         prism.list_all::<VmEntry>("vms/list", "vm", None),
+        prism.list_clusters(None),
     );
-    let (subnets, images, vms) = (subnets?, images?, vms?);
+    let (subnets, images, vms, clusters) = (subnets?, images?, vms?, clusters?);
 
     // Addresses held by any VM (observed or in its spec), for pool usage and the VIP.
     let used: BTreeSet<u32> = vms
         .iter()
         .flat_map(|vm| vm.addresses().into_iter().map(|(ip, _)| u32::from(ip)))
+        .collect();
+    // Addresses a VIP must not take either (the preflight refuses them): Prism Central's,
+    // each Prism Element's virtual and data-services IPs and its hypervisors.
+    let mut prism_addresses: Vec<(Ipv4Addr, String)> = Vec::new();
+    let mut element_addresses: Vec<(Ipv4Addr, String)> = Vec::new();
+    for c in &clusters {
+        pe_addresses(c, &mut prism_addresses, &mut element_addresses);
+    }
+    if let Ok(ip) = prism.endpoint().host().parse::<Ipv4Addr>() {
+        prism_addresses.push((ip, String::new()));
+    }
+    let reserved: BTreeSet<u32> = prism_addresses
+        .iter()
+        .chain(&element_addresses)
+        .map(|(ip, _)| u32::from(*ip))
         .collect();
 
     let mut name_counts: HashMap<String, usize> = HashMap::new();
@@ -154,7 +171,7 @@ pub async fn placement(
                 let mut picks = Vec::new();
                 'ranges: for range in free_ranges(&net, &taken) {
                     for v in range.first..=range.last {
-                        if !used.contains(&v) {
+                        if !used.contains(&v) && !reserved.contains(&v) {
                             picks.push(Ipv4Addr::from(v).to_string());
                             if picks.len() == VIP_SUGGESTIONS {
                                 break 'ranges;

@@ -24,6 +24,8 @@ use crate::connection::invalid;
 const DELETE_STUCK_AFTER: Duration = Duration::from_secs(15 * 60);
 /// The same warning this many times in a row: CAPX keeps failing, not a passing hiccup.
 const REPEATED_WARNINGS_FAIL: usize = 3;
+/// A VM delete that failed this many times in a row (CAPX retried it) makes a stuck delete.
+const DELETE_RETRIES_STUCK: usize = 2;
 
 impl Engine {
     pub async fn cluster_detail(&self, uid: &str) -> Result<ClusterDetail, IpcError> {
@@ -98,6 +100,19 @@ impl Engine {
                 .unwrap_or_default(),
             None => Vec::new(),
         };
+        // Only published versions can be applied to a cluster.
+        let published = futures::future::join_all(
+            newer_profile_versions
+                .iter()
+                .map(|v| self.profile_get(&v.uid)),
+        )
+        .await;
+        let newer_profile_versions: Vec<ProfileVersion> = newer_profile_versions
+            .into_iter()
+            .zip(published)
+            .filter(|(_, d)| d.as_ref().is_ok_and(|d| d.published))
+            .map(|(v, _)| v)
+            .collect();
 
         let state = cluster.state().unwrap_or("Unknown").to_owned();
         let kube_meta = overview
@@ -131,10 +146,12 @@ impl Engine {
                     .and_then(parse_time)
             });
         let latest_warning = latest_unresolved_warning(&events);
+        let repeated = latest_warning.map_or(0, |w| repeated_count(&events, w));
+        // Stuck: a VM delete failed again after CAPX's retry (the same warning twice since
+        // the delete began), or it has taken too long.
         let delete_stuck = state == "Deleting"
             && (deleting_since.is_some_and(|t| now - t > DELETE_STUCK_AFTER)
-                || latest_warning.is_some());
-        let repeated = latest_warning.map_or(0, |w| repeated_count(&events, w));
+                || retried_failure(&events, deleting_since));
 
         let busy = pools.iter().any(|p| {
             let active: Vec<&ClusterNode> = p
@@ -310,7 +327,7 @@ impl Engine {
             IpcError::new(
                 ErrorCode::Storage,
                 format!(
-                    "The kubeconfig could not be saved to {}: {e}. Choose another place.",
+                    "The kubeconfig could not be saved to {}: {e}. Check that the folder exists and is yours to write (or set CAPSTAN_KUBECONFIG_DIR).",
                     path.display()
                 ),
             )
@@ -410,9 +427,12 @@ impl Engine {
                 ),
             ));
         }
-        let from_layers: Vec<ProfileLayerInput> = match &current {
-            Some(c) => applied_layers(&cluster).unwrap_or(self.profile_get(&c.uid).await?.layers),
-            None => Vec::new(),
+        // The cluster's own layers (with its tuned values); the profile's only when the
+        // cluster record carries none.
+        let from_layers: Vec<ProfileLayerInput> = match (&current, applied_layers(&cluster)) {
+            (_, Some(layers)) => layers,
+            (Some(c), None) => self.profile_get(&c.uid).await?.layers,
+            (None, None) => Vec::new(),
         };
         let mut by_name: BTreeMap<
             String,
@@ -452,7 +472,8 @@ impl Engine {
             )
         } else {
             format!(
-                "{} layer(s) change; the packs are updated in place and the nodes are not replaced.",
+                "{} layer(s) change; the packs are updated in place and the nodes are not replaced. \
+                 Values tuned for this cluster alone are replaced by the new version's (see each layer's diff).",
                 changes.len()
             )
         };
@@ -490,7 +511,8 @@ impl Engine {
                 &request.uid,
                 &[capstan_palette::SpectroClusterProfileEntity {
                     uid: request.profile_uid.clone(),
-                    // Keep this cluster's own layer values where the pack stays the same.
+                    // The new version replaces the old one; its layer values (shown in the
+                    // plan's diff) become the cluster's.
                     replace_with_profile: plan.from.as_ref().map(|f| f.uid.clone()),
                     ..Default::default()
                 }],
@@ -648,6 +670,22 @@ fn latest_unresolved_warning(events: &[ClusterEvent]) -> Option<&ClusterEvent> {
     let last = events.last()?;
     (last.severity.eq_ignore_ascii_case("warning") || last.severity.eq_ignore_ascii_case("error"))
         .then_some(last)
+}
+
+/// Whether some warning came at least [`DELETE_RETRIES_STUCK`] times since `since`.
+fn retried_failure(events: &[ClusterEvent], since: Option<OffsetDateTime>) -> bool {
+    let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+    for e in events.iter().filter(|e| {
+        e.severity.eq_ignore_ascii_case("warning")
+            && since.is_none_or(|t| {
+                e.at.as_deref()
+                    .and_then(parse_time)
+                    .is_some_and(|at| at >= t)
+            })
+    }) {
+        *counts.entry(e.message.as_str()).or_default() += 1;
+    }
+    counts.values().any(|&n| n >= DELETE_RETRIES_STUCK)
 }
 
 /// How many times in a row (from the newest) the same warning came.

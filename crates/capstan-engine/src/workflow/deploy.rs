@@ -15,7 +15,7 @@ use capstan_capx::split::PaletteTemplates;
 use capstan_diagnose::CapxLine;
 use capstan_ipc::deploy::*;
 use capstan_ipc::preflight::PreflightReport;
-use capstan_ipc::profile::PackLayer;
+use capstan_ipc::profile::{PackLayer, PackValuesRequest, ProfileLayerInput};
 use capstan_ipc::{ErrorCode, IpcError};
 use capstan_palette::{
     CloudTypeTemplate, CustomClusterConfigValues, CustomMachinePoolConfigEntity, ObjectMetaInput,
@@ -87,35 +87,40 @@ impl Engine {
         let mut profile_options = Vec::new();
         match profiles {
             Ok(list) => {
-                for summary in list.profiles {
-                    for version in summary.versions.iter().rev() {
-                        match self.profile_get(&version.uid).await {
-                            Ok(detail) => profile_options.push(DeployProfile {
-                                kubernetes_version: detail
-                                    .layers
-                                    .iter()
-                                    .find(|l| l.layer == PackLayer::K8s)
-                                    .map(|l| l.version.clone()),
-                                layers: detail
-                                    .layers
-                                    .into_iter()
-                                    .map(|l| DeployLayer {
-                                        layer: l.layer,
-                                        pack_name: l.pack_name,
-                                        version: l.version,
-                                        values: l.values,
-                                    })
-                                    .collect(),
-                                uid: detail.uid,
-                                name: detail.name,
-                                version: detail.version,
-                                published: detail.published,
-                            }),
-                            Err(e) => problems.push(format!(
-                                "Profile {} {} could not be read: {}",
-                                summary.name, version.version, e.message
-                            )),
-                        }
+                // Every version's layers, read together (a slow Palette is slow once).
+                let wanted: Vec<(String, String, String)> = list
+                    .profiles
+                    .iter()
+                    .flat_map(|summary| {
+                        summary
+                            .versions
+                            .iter()
+                            .rev()
+                            .map(|v| (summary.name.clone(), v.version.clone(), v.uid.clone()))
+                    })
+                    .collect();
+                let reads = wanted.iter().map(|(_, _, uid)| self.profile_get(uid));
+                let details = futures::future::join_all(reads).await;
+                for ((name, version, _), detail) in wanted.into_iter().zip(details) {
+                    match detail {
+                        // Only published versions can be deployed.
+                        Ok(detail) if detail.published => profile_options.push(DeployProfile {
+                            kubernetes_version: detail
+                                .layers
+                                .iter()
+                                .find(|l| l.layer == PackLayer::K8s)
+                                .map(|l| l.version.clone()),
+                            layers: self.layers_to_tune(detail.layers).await,
+                            uid: detail.uid,
+                            name: detail.name,
+                            version: detail.version,
+                            published: true,
+                        }),
+                        Ok(_) => {}
+                        Err(e) => problems.push(format!(
+                            "Profile {name} {version} could not be read: {}",
+                            e.message
+                        )),
                     }
                 }
             }
@@ -166,6 +171,36 @@ impl Engine {
         })
     }
 
+    /// A profile's layers as the deploy form tunes them: a layer the profile leaves at its
+    /// pack's defaults (empty values) starts from those defaults, so the user edits the real
+    /// YAML rather than an empty page.
+    async fn layers_to_tune(&self, layers: Vec<ProfileLayerInput>) -> Vec<DeployLayer> {
+        let defaults = futures::future::join_all(layers.iter().map(|l| async move {
+            if !l.values.trim().is_empty() || l.registry_uid.is_empty() {
+                return None;
+            }
+            self.pack_values(PackValuesRequest {
+                registry_uid: l.registry_uid.clone(),
+                pack_name: l.pack_name.clone(),
+                version: l.version.clone(),
+            })
+            .await
+            .ok()
+            .map(|d| d.values)
+        }))
+        .await;
+        layers
+            .into_iter()
+            .zip(defaults)
+            .map(|(l, default)| DeployLayer {
+                layer: l.layer,
+                pack_name: l.pack_name,
+                version: l.version,
+                values: default.unwrap_or(l.values),
+            })
+            .collect()
+    }
+
     pub async fn deploy_placement(
         &self,
         request: PlacementRequest,
@@ -211,6 +246,15 @@ impl Engine {
             ),
         };
         let c = &back.choices;
+        if matches!(request.pool, PoolRef::ControlPlane) && ![1, 3, 5].contains(&c.replicas) {
+            return Err(invalid(
+                "yaml",
+                &format!(
+                    "The control plane YAML asks for {} nodes; it needs 1, 3 or 5 (an odd number keeps etcd's quorum).",
+                    c.replicas
+                ),
+            ));
+        }
         let mut unmapped: Vec<UnmappedYamlField> = back
             .unmapped
             .into_iter()
@@ -261,8 +305,9 @@ impl Engine {
         set("bootType", pool.boot_type != boot);
         pool.boot_type = boot;
         // Cluster-wide fields: the form has one placement for every pool.
+        // Against the version the form renders (the image's patch), not the one typed.
         let k8s = c.kubernetes_version.clone();
-        if spec.kubernetes_version.trim_start_matches('v') != k8s.trim_start_matches('v') {
+        if choices.control_plane.kubernetes_version != k8s {
             changed.push("kubernetesVersion".into());
             spec.kubernetes_version = k8s;
         }
@@ -310,6 +355,15 @@ impl Engine {
 
     pub async fn deploy_preflight(&self, spec: DeploySpec) -> Result<PreflightReport, IpcError> {
         let choices = Choices::from_spec(&spec)?;
+        self.preflight_for(&spec.name, &choices).await
+    }
+
+    /// The preflight of exactly what would be deployed.
+    async fn preflight_for(
+        &self,
+        cluster: &str,
+        choices: &Choices,
+    ) -> Result<PreflightReport, IpcError> {
         let (pc_address, prism) = self.workflow_prism().await?;
         let input = PreflightInput::from_choices(
             &pc_address,
@@ -317,13 +371,13 @@ impl Engine {
             &choices.cluster,
             &choices.control_plane,
             &choices.workers,
-            &spec.pod_cidr,
-            &spec.service_cidr,
+            &choices.pod_cidr,
+            &choices.service_cidr,
         )
-        .map_err(|e| invalid("workers", &e))?;
+        .map_err(|e| invalid("workers", &format!("{e}.")))?;
         let report = capstan_preflight::run(&input, &prism, &PreflightOptions::default()).await;
         tracing::info!(
-            cluster = %spec.name,
+            %cluster,
             verdict = ?report.verdict,
             can_deploy = report.can_deploy,
             elapsed_ms = report.elapsed_ms,
@@ -340,6 +394,20 @@ impl Engine {
         // A cluster of this name already there (a retry after a lost answer, or a second
         // click): show it rather than failing or making another.
         if let Some(uid) = find_cluster_uid(&palette, &spec.name).await? {
+            let state = palette
+                .cluster(&uid)
+                .await
+                .ok()
+                .and_then(|c| c.state().map(str::to_owned));
+            if matches!(state.as_deref(), Some("Deleting" | "Deleted")) {
+                return Err(IpcError::new(
+                    ErrorCode::Conflict,
+                    format!(
+                        "A cluster named {} is being deleted in Palette. Wait until it is gone, or choose another name.",
+                        spec.name
+                    ),
+                ));
+            }
             return Ok(DeployResult {
                 message: format!(
                     "A cluster named {} already exists in Palette; showing it instead of creating another.",
@@ -357,7 +425,13 @@ impl Engine {
             return Err(invalid("profileUid", "Choose a cluster profile."));
         }
 
-        let report = self.deploy_preflight(spec.clone()).await?;
+        // Check exactly what goes to Palette: with hand-edited YAML, the choices read back
+        // from it (an image or subnet typed in the YAML is checked too).
+        let checked = match &request.yaml {
+            Some(y) => choices.read_back(y)?,
+            None => choices.clone(),
+        };
+        let report = self.preflight_for(&spec.name, &checked).await?;
         if !report.can_deploy {
             let failing: Vec<String> = report
                 .checks
@@ -473,10 +547,13 @@ impl Engine {
 }
 
 /// The typed choices the templates are rendered from.
+#[derive(Clone)]
 pub(crate) struct Choices {
     pub cluster: ClusterChoices,
     pub control_plane: PoolChoices,
     pub workers: Vec<PoolChoices>,
+    pub pod_cidr: String,
+    pub service_cidr: String,
 }
 
 impl Choices {
@@ -525,10 +602,7 @@ impl Choices {
                 "Choose or paste an SSH public key: it is the only way onto the nodes when something goes wrong.",
             ));
         }
-        let k8s = format!(
-            "v{}",
-            spec.kubernetes_version.trim().trim_start_matches('v')
-        );
+        let k8s = cluster_kubernetes_version(&spec.kubernetes_version, &spec.image.name);
         let pool = |p: &PoolSpec, default_name: Option<String>| PoolChoices {
             name: Some(p.name.trim().to_owned())
                 .filter(|n| !n.is_empty())
@@ -573,7 +647,77 @@ impl Choices {
             cluster,
             control_plane,
             workers,
+            pod_cidr: spec.pod_cidr.trim().to_owned(),
+            service_cidr: spec.service_cidr.trim().to_owned(),
         })
+    }
+
+    /// These choices with every field the edited YAML maps replaced by the YAML's value:
+    /// pools (sizes, placement, version), the control-plane VIP and the cluster networks.
+    fn read_back(&self, yaml: &DeployYaml) -> Result<Self, IpcError> {
+        let mut out = self.clone();
+        let pool = |text: &str, base: &PoolChoices, what: &str| {
+            read_pool_choices(text, base)
+                .map(|b| b.choices)
+                .map_err(|e| invalid("yaml", &format!("The {what} YAML: {e}.")))
+        };
+        out.control_plane = pool(
+            &yaml.control_plane,
+            &self.control_plane,
+            "control-plane pool",
+        )?;
+        out.workers = yaml
+            .workers
+            .iter()
+            .enumerate()
+            .map(|(i, text)| {
+                let base = self.workers.get(i).unwrap_or(&self.workers[0]);
+                pool(text, base, &format!("worker pool {}", i + 1))
+            })
+            .collect::<Result<_, _>>()?;
+        let docs = capstan_capx::yaml::parse_documents("cluster YAML", &yaml.cluster)
+            .map_err(|e| invalid("yaml", &format!("{e}.")))?;
+        for doc in &docs {
+            let text = |path: &[&str]| {
+                capstan_capx::yaml::get(doc, path).and_then(capstan_capx::yaml::scalar_text)
+            };
+            match capstan_capx::yaml::kind_of(doc) {
+                Some("NutanixCluster") => {
+                    if let Some(ip) =
+                        text(&["spec", "controlPlaneEndpoint", "host"]).and_then(|h| h.parse().ok())
+                    {
+                        out.cluster.control_plane_endpoint_ip = ip;
+                    }
+                }
+                Some("Cluster") => {
+                    let first = |key: &str| {
+                        capstan_capx::yaml::get(doc, &["spec", "clusterNetwork", key, "cidrBlocks"])
+                            .and_then(|v| v.as_sequence()?.first().cloned())
+                            .and_then(|v| capstan_capx::yaml::scalar_text(&v))
+                    };
+                    if let Some(c) = first("pods") {
+                        out.pod_cidr = c;
+                    }
+                    if let Some(c) = first("services") {
+                        out.service_cidr = c;
+                    }
+                }
+                _ => {}
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// The cluster's Kubernetes version: the image's own when its name carries one of the same
+/// minor (kubeadm and the kubelet come from the image, so the patch must match it), else
+/// the one given, which the preflight then compares with the image.
+fn cluster_kubernetes_version(given: &str, image_name: &str) -> String {
+    let given = given.trim().trim_start_matches('v');
+    let minor = |v: &str| v.split('.').take(2).collect::<Vec<_>>().join(".");
+    match capstan_preflight::kubernetes_version_in_name(image_name) {
+        Some(v) if v.split('.').count() == 3 && minor(&v) == minor(given) => format!("v{v}"),
+        _ => format!("v{given}"),
     }
 }
 
@@ -620,9 +764,15 @@ fn render(templates: &PaletteTemplates, choices: &Choices) -> Result<DeployRende
     }
     unresolved.sort();
     unresolved.dedup();
+    let cluster_yaml = capstan_capx::render::set_cluster_networks(
+        &rendered.cluster.yaml,
+        &choices.pod_cidr,
+        &choices.service_cidr,
+    )
+    .map_err(capx)?;
     Ok(DeployRender {
         yaml: DeployYaml {
-            cluster: rendered.cluster.yaml,
+            cluster: cluster_yaml,
             control_plane: rendered.control_plane_pool.yaml,
             workers,
         },

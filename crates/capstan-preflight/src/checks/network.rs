@@ -279,7 +279,11 @@ fn dedup_by_address(list: &mut Vec<(Ipv4Addr, String)>) {
     list.retain(|(ip, _)| seen.insert(*ip));
 }
 
-fn pe_addresses(c: &Cluster, pc: &mut Vec<(Ipv4Addr, String)>, pes: &mut Vec<(Ipv4Addr, String)>) {
+pub(crate) fn pe_addresses(
+    c: &Cluster,
+    pc: &mut Vec<(Ipv4Addr, String)>,
+    pes: &mut Vec<(Ipv4Addr, String)>,
+) {
     let Some(res) = c.resources() else { return };
     let name = c.name().unwrap_or("?");
     let parse = |s: &Option<String>| s.as_deref().and_then(|s| s.parse::<Ipv4Addr>().ok());

@@ -753,7 +753,8 @@ pub fn kubernetes_version_in_name(name: &str) -> Option<String> {
     let bytes = name.as_bytes();
     let word = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
     for start in 0..bytes.len() {
-        if !name[start..].starts_with("1.") {
+        // Bytes, not `&name[start..]`: a non-ASCII name has positions that are not char boundaries.
+        if !bytes[start..].starts_with(b"1.") {
             continue;
         }
         let before_ok = match start {
@@ -926,6 +927,10 @@ mod tests {
             ("image-11.30.4", None),
             ("node-1.30x", None),
             ("", None),
+            // Non-ASCII names (an en dash, an accent) are read, not a panic.
+            ("ubuntu–kube–v1.30.5", Some("1.30.5")),
+            ("imagé-1.31.2", Some("1.31.2")),
+            ("ü1.30", None),
         ];
         for (name, want) in cases {
             assert_eq!(kubernetes_version_in_name(name).as_deref(), want, "{name}");

@@ -148,7 +148,7 @@ describe("FakeClusters", () => {
   it("saves the kubeconfig only once Running, to ~/.kube by default", () => {
     const clusters = fake();
     const uid = clusters.create({ name: "edge-1", spec: spec("edge-1") });
-    expect(thrown(() => clusters.kubeconfigSave({ uid }))).toMatchObject({ code: "conflict" });
+    expect(thrown(() => clusters.kubeconfigSave({ uid }))).toMatchObject({ code: "not_found" });
     clusters.advance(200);
     const saved = clusters.kubeconfigSave({ uid });
     expect(saved.path).toBe("/home/operator/.kube/capstan-edge-1.yaml");

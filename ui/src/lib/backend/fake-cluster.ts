@@ -139,6 +139,10 @@ function invalid(message: string, field: string): IpcError {
   return { code: "invalid_input", message, details: { field } };
 }
 
+function notReady(message: string): IpcError {
+  return { code: "not_found", message };
+}
+
 function conflict(message: string): IpcError {
   return { code: "conflict", message };
 }
@@ -457,7 +461,7 @@ export class FakeClusters {
     this.settle();
     const record = this.record(request.uid);
     if (!this.kubeconfigReady(record)) {
-      throw conflict(`The kubeconfig of ${record.name} is not ready: Palette issues it once the cluster is Running (it is ${record.state}).`);
+      throw notReady(`The kubeconfig of ${record.name} is not ready: Palette issues it once the cluster is Running (it is ${record.state}).`);
     }
     const wanted = request.path?.trim() || `~/.kube/capstan-${record.name}.yaml`;
     if (!wanted.startsWith("/") && !wanted.startsWith("~/")) {
@@ -477,7 +481,7 @@ export class FakeClusters {
       throw conflict(`${record.name} is ${record.state}: Palette scales a pool only while the cluster is Running.`);
     }
     const replicas = request.replicas;
-    if (!Number.isInteger(replicas) || replicas < 0 || replicas > 50) throw invalid("A pool can have 0 to 50 nodes.", "replicas");
+    if (!Number.isInteger(replicas) || replicas < 1 || replicas > 100) throw invalid("A pool can have 1 to 100 nodes; delete the pool instead of emptying it.", "replicas");
     if (pool.controlPlane && ![1, 3, 5].includes(replicas)) {
       throw invalid("The control plane needs 1, 3 or 5 nodes (an odd number keeps etcd's quorum).", "replicas");
     }
@@ -695,10 +699,12 @@ export class FakeClusters {
   private detail(record: ClusterRecord): ClusterDetail {
     const now = this.time();
     const profile = record.profileUid ? this.profileByUid(record.profileUid) : undefined;
-    // Stuck, as the engine judges it: a machine delete failed, or it has simply taken too long.
+    // Stuck, as the engine judges it: a machine delete failed again after a retry, or it has
+    // simply taken too long.
     const deleting = record.state === "Deleting" && record.deleteStartedAt !== null;
-    const lastWarning = deleting ? [...record.events].reverse().find((e) => e.severity === "Warning" && e.atMs >= (record.deleteStartedAt ?? 0)) : undefined;
-    const stuck = deleting && (lastWarning !== undefined || now - (record.deleteStartedAt ?? now) > this.ms(LIFECYCLE.deleteStuckAfter));
+    const warnings = deleting ? record.events.filter((e) => e.severity === "Warning" && e.atMs >= (record.deleteStartedAt ?? 0)) : [];
+    const lastWarning = warnings.at(-1);
+    const stuck = deleting && (warnings.length >= 2 || now - (record.deleteStartedAt ?? now) > this.ms(LIFECYCLE.deleteStuckAfter));
     const outcome: ClusterOutcome | null = stuck
       ? {
           problem: `The delete is taking longer than a delete normally takes.${lastWarning ? ` Last warning: ${lastWarning.message}.` : ""}`,

@@ -65,15 +65,22 @@ describe("ClusterDetailPage", () => {
     await waitFor(() => expect(nodesOf("worker-pool")).toHaveLength(1));
   });
 
-  it("shows why a scale was refused and keeps the number typed", async () => {
-    const { user } = await openDemo();
+  it("refuses an even control plane before asking, and shows why the backend refused a scale, keeping the number typed", async () => {
+    const { user, backend } = await openDemo();
     await user.click(within(pool("control-plane-pool")).getByTestId("scale-open"));
     const input = within(pool("control-plane-pool")).getByTestId("scale-input");
     await user.clear(input);
     await user.type(input, "2");
+    expect(within(pool("control-plane-pool")).getByTestId("scale-effect")).toHaveTextContent("1, 3 or 5 nodes");
+    expect(within(pool("control-plane-pool")).getByTestId("scale-confirm")).toBeDisabled();
+    expect(backend.callsOf("cluster_scale")).toEqual([]);
+
+    backend.server.fail("cluster_scale", { code: "conflict", message: "demo-k8s is Provisioning: Palette scales a pool only while the cluster is Running." });
+    await user.clear(input);
+    await user.type(input, "5");
     await user.click(within(pool("control-plane-pool")).getByTestId("scale-confirm"));
-    expect(await screen.findByTestId("scale-error")).toHaveTextContent("1, 3 or 5 nodes");
-    expect(within(pool("control-plane-pool")).getByTestId("scale-input")).toHaveValue(2);
+    expect(await screen.findByTestId("scale-error")).toHaveTextContent("only while the cluster is Running");
+    expect(within(pool("control-plane-pool")).getByTestId("scale-input")).toHaveValue(5);
     expect(nodesOf("control-plane-pool")).toHaveLength(3);
   });
 

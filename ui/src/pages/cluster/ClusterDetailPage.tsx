@@ -12,6 +12,9 @@ import { Dialog, EventList, KubeconfigAction, OutcomeBox, PhaseChip, PoolNodes, 
 import { useClusterDetail, useClusterTiming } from "./useClusterDetail";
 import "./cluster.css";
 
+/** The most nodes the engine scales one pool to in one step. */
+const MAX_POOL_NODES = 100;
+
 const LAYER_NAME: Record<PackLayer, string> = { os: "OS", k8s: "Kubernetes", cni: "Network (CNI)", csi: "Storage (CSI)", addon: "Add-on" };
 
 /** Day-2 actions need a cluster that is up (Palette refuses them otherwise). */
@@ -52,12 +55,14 @@ function ScaleControl({ uid, pool, enabled, onScaled }: { uid: string; pool: Clu
   }
 
   const wanted = Number(value);
-  const valid = value.trim() !== "" && Number.isInteger(wanted) && wanted >= (pool.controlPlane ? 1 : 0);
+  // The engine's rules: an odd control plane (etcd quorum), at least one worker, at most 100.
+  const valid =
+    value.trim() !== "" && Number.isInteger(wanted) && (pool.controlPlane ? [1, 3, 5].includes(wanted) : wanted >= 1 && wanted <= MAX_POOL_NODES);
   const delta = valid ? wanted - pool.size : 0;
   const effect = !valid
     ? pool.controlPlane
-      ? "The control plane needs 1, 3 or 5 nodes."
-      : "Enter a whole number of nodes (0 or more)."
+      ? "The control plane needs 1, 3 or 5 nodes (an odd number keeps etcd's quorum)."
+      : `Enter a whole number of nodes from 1 to ${MAX_POOL_NODES} (delete the pool instead of emptying it).`
     : delta > 0
       ? `Adds ${plural(delta, "node")}: CAPX creates ${plural(delta, "VM")} in Prism Central, each with an address from the subnet.`
       : delta < 0

@@ -19,9 +19,12 @@ export function useClusterTiming(): ClusterTiming {
   return useContext(ClusterTimingContext);
 }
 
-/** Nothing more will happen without the user: Running with a health word, or Failed. */
+/**
+ * Nothing more will happen without the user: Running with a health word. Failed is not
+ * settled: CAPX keeps retrying, and a cluster whose cause went away carries on.
+ */
 export function isSettled(detail: ClusterDetail): boolean {
-  return (detail.phase === "running" && detail.health !== null) || detail.phase === "failed";
+  return detail.phase === "running" && detail.health !== null;
 }
 
 export interface ClusterDetailState {

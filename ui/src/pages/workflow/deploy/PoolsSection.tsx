@@ -76,7 +76,7 @@ export function PoolsSection({ spec, onChange, options }: SectionProps & { optio
           </div>
           <div className="dp-pool-size">
             <Field label="Pool name (optional)">
-              <input className="wf-input" data-testid={`deploy-worker-${i}-name`} value={pool.name} placeholder={i === 0 ? "worker-pool" : `worker-pool-${i + 1}`} spellCheck={false} onChange={(e) => setWorker(i, { ...pool, name: e.target.value })} />
+              <input className="wf-input" data-testid={`deploy-worker-${i}-name`} value={pool.name} placeholder={i === 0 ? `${spec.name || "<cluster>"}-wmd` : `${spec.name || "<cluster>"}-workers-${i + 1}`} spellCheck={false} onChange={(e) => setWorker(i, { ...pool, name: e.target.value })} />
             </Field>
             <Field label="Nodes">
               <NumberInput value={pool.replicas} min={1} testId={`deploy-worker-${i}-replicas`} onChange={(n) => setWorker(i, { ...pool, replicas: n })} />
