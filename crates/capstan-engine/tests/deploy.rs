@@ -416,7 +416,7 @@ async fn pickers_yaml_preflight_deploy_progress_and_day_two() {
     // ---- preflight: a VIP inside the DHCP pool blocks the deploy, nothing is created -----
     let mut bad = good.clone();
     bad.control_plane_endpoint = first.to_owned();
-    let report: PreflightReport = call(&engine, "deploy_preflight", json!(bad)).await;
+    let report: PreflightReport = call(&engine, "deploy_preflight", json!({"spec": bad})).await;
     assert!(!report.can_deploy);
     let vip_check = report.check(CheckId::VipInSubnet).unwrap();
     assert_eq!(vip_check.outcome, CheckOutcome::Fail, "{vip_check:?}");
@@ -463,7 +463,7 @@ async fn pickers_yaml_preflight_deploy_progress_and_day_two() {
         "the 1.29 image exists twice"
     );
 
-    let report: PreflightReport = call(&engine, "deploy_preflight", json!(good)).await;
+    let report: PreflightReport = call(&engine, "deploy_preflight", json!({"spec": good})).await;
     assert!(report.can_deploy, "{:#?}", report.checks);
     assert_eq!(report.checks.len(), CheckId::ALL.len());
 

@@ -140,8 +140,9 @@ commands! {
     DeployRenderCmd = "deploy_render": DeploySpec => DeployRender;
     /// Step 5: an edited pool YAML carried back into the form where it maps.
     DeployYamlReadBack = "deploy_yaml_read_back": YamlReadBackRequest => YamlReadBack;
-    /// Step 5: every preflight check of the form against live Prism Central, in parallel.
-    DeployPreflight = "deploy_preflight": DeploySpec => PreflightReport;
+    /// Step 5: every preflight check against live Prism Central, in parallel, of exactly what
+    /// would be deployed (the form, or the hand-edited YAML read back).
+    DeployPreflight = "deploy_preflight": DeployRequest => PreflightReport;
     /// Step 5: runs the preflight again and, if it passes, creates the cluster (or finds the
     /// one of that name: a retried create never makes two).
     ClusterDeploy = "cluster_deploy": DeployRequest => DeployResult;

@@ -353,9 +353,16 @@ impl Engine {
         })
     }
 
-    pub async fn deploy_preflight(&self, spec: DeploySpec) -> Result<PreflightReport, IpcError> {
-        let choices = Choices::from_spec(&spec)?;
-        self.preflight_for(&spec.name, &choices).await
+    pub async fn deploy_preflight(
+        &self,
+        request: DeployRequest,
+    ) -> Result<PreflightReport, IpcError> {
+        let choices = Choices::from_spec(&request.spec)?;
+        let checked = match &request.yaml {
+            Some(y) => choices.read_back(y)?,
+            None => choices,
+        };
+        self.preflight_for(&request.spec.name, &checked).await
     }
 
     /// The preflight of exactly what would be deployed.

@@ -339,7 +339,7 @@ export class FakeServer {
     deploy_placement: (request) => this.deploy.deployPlacement(request),
     deploy_render: (request) => this.deploy.deployRender(request),
     deploy_yaml_read_back: (request) => this.deploy.deployYamlReadBack(request),
-    deploy_preflight: (request) => this.deploy.deployPreflight(request),
+    deploy_preflight: (request) => this.deploy.deployPreflight(request.spec),
     cluster_deploy: (request) => this.deploy.clusterDeploy(request),
     cluster_detail: (request) => this.clusters.clusterDetail(request),
     kubeconfig_save: (request) => this.clusters.kubeconfigSave(request),

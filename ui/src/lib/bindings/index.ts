@@ -319,7 +319,7 @@ export type Commands = {
   deploy_placement: { request: PlacementRequest; response: PlacementOptions };
   deploy_render: { request: DeploySpec; response: DeployRender };
   deploy_yaml_read_back: { request: YamlReadBackRequest; response: YamlReadBack };
-  deploy_preflight: { request: DeploySpec; response: PreflightReport };
+  deploy_preflight: { request: DeployRequest; response: PreflightReport };
   cluster_deploy: { request: DeployRequest; response: DeployResult };
   cluster_detail: { request: ClusterUidRequest; response: ClusterDetail };
   kubeconfig_save: { request: KubeconfigSaveRequest; response: KubeconfigSaved };

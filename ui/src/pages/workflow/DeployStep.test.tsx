@@ -147,7 +147,7 @@ describe("DeployStep preflight and deploy", () => {
     await waitFor(() => expect(screen.getByTestId("preflight-report")).toHaveAttribute("data-can-deploy", "true"));
 
     // Meanwhile someone else's cluster takes the same VIP.
-    const taken = (backend.callsOf("deploy_preflight")[0] as DeployRequest["spec"]);
+    const taken = (backend.callsOf("deploy_preflight")[0] as DeployRequest).spec;
     backend.server.deploy.clusterDeploy({ spec: { ...taken, name: "someone-else" } });
 
     await user.click(screen.getByTestId("deploy-submit"));
@@ -189,7 +189,7 @@ describe("DeployStep YAML", () => {
 
     await user.click(screen.getByTestId("deploy-preflight-run"));
     await waitFor(() => expect(screen.getByTestId("preflight-report")).toHaveAttribute("data-can-deploy", "true"));
-    expect((backend.callsOf("deploy_preflight")[0] as DeployRequest["spec"]).controlPlane.replicas).toBe(3);
+    expect((backend.callsOf("deploy_preflight")[0] as DeployRequest).spec.controlPlane.replicas).toBe(3);
     await user.click(screen.getByTestId("deploy-submit"));
     await screen.findByTestId("deploy-result");
     const [request] = backend.callsOf("cluster_deploy") as DeployRequest[];

@@ -238,13 +238,14 @@ export function DeployForm({ onDeployed }: { onDeployed: (result: DeployResult) 
   const stale = preflight !== null && preflight.key !== key;
 
   async function runPreflight() {
-    const checkedSpec = spec;
+    // Exactly what Deploy would send: the hand-edited YAML too, when there is one.
+    const request = yamlEdited && yaml ? { spec, yaml } : { spec };
     const checked = key;
     setChecking(true);
     setPreflightProblem(null);
     setDeployProblem(null);
     try {
-      const report = await backend.call("deploy_preflight", checkedSpec);
+      const report = await backend.call("deploy_preflight", request);
       setPreflight({ report, key: checked });
     } catch (error) {
       setPreflightProblem(toProblem(error));
