@@ -681,3 +681,117 @@ async fn pickers_yaml_preflight_deploy_progress_and_day_two() {
     assert_eq!(gone.code, ErrorCode::NotFound);
     engine.shutdown().await;
 }
+
+#[tokio::test]
+async fn provisioning_on_an_unavailable_prism_element_fails_with_the_reason_and_carries_on_after_a_restart()
+ {
+    let home = tempfile::tempdir().unwrap();
+    let engine = started(home.path()).await;
+    let (account_uid, v1, _) = ready_for_step_five(&engine).await;
+    let options: DeployOptions = call(&engine, "deploy_options", json!({})).await;
+    let pe = options.prism_elements[0].clone();
+    let placement: PlacementOptions = call(
+        &engine,
+        "deploy_placement",
+        json!({"prismElementUuid": pe.uuid, "kubernetesVersion": "1.30.6"}),
+    )
+    .await;
+    let subnet = placement
+        .subnets
+        .iter()
+        .find(|s| s.name == "pe-cluster-01-vlan110")
+        .unwrap()
+        .clone();
+    let placement: PlacementOptions = call(
+        &engine,
+        "deploy_placement",
+        json!({"prismElementUuid": pe.uuid, "kubernetesVersion": "1.30.6", "subnetUuid": subnet.uuid}),
+    )
+    .await;
+    let image = placement
+        .images
+        .iter()
+        .find(|i| i.name == "capx-ubuntu-2204-kube-v1.30.5")
+        .unwrap()
+        .clone();
+    let spec = spec(
+        &account_uid,
+        &v1.uid,
+        &pe,
+        &subnet,
+        &image,
+        &placement.vip_candidates[0],
+    );
+
+    // Slow the sandbox clock so the PE goes away while the cluster is still Pending.
+    control(
+        &engine,
+        reqwest::Method::POST,
+        "/__sandbox/time-scale",
+        json!({"time_scale": 1.0}),
+    )
+    .await;
+    let deployed: DeployResult = call(&engine, "cluster_deploy", json!({"spec": spec})).await;
+    prism_control(
+        &engine,
+        &format!("/__sandbox/prism/clusters/{}/availability", pe.name),
+        json!({"is_available": false}),
+    )
+    .await;
+    control(
+        &engine,
+        reqwest::Method::POST,
+        "/__sandbox/time-scale",
+        json!({"time_scale": 0.01}),
+    )
+    .await;
+    let failed = wait_for(&engine, &deployed.uid, "Failed", |d| {
+        d.phase == ClusterPhase::Failed
+    })
+    .await;
+    let outcome = failed.outcome.clone().expect("a failure says why");
+    assert!(
+        outcome.problem.contains("not available"),
+        "{}",
+        outcome.problem
+    );
+    assert!(
+        outcome.next_step.contains("Prism Element"),
+        "{}",
+        outcome.next_step
+    );
+    assert!(
+        failed
+            .events
+            .iter()
+            .any(|e| e.severity == "Warning" && e.reason == "MachineProvisionFailed")
+    );
+
+    // The app quits and starts again: the same cluster is read back, still stuck.
+    engine.shutdown().await;
+    let engine = started(home.path()).await;
+    let again = detail(&engine, &deployed.uid).await;
+    assert_eq!(again.name, "ntx-dev-1");
+    assert!(
+        matches!(
+            again.phase,
+            ClusterPhase::Failed | ClusterPhase::Provisioning
+        ),
+        "{:?}",
+        again.phase
+    );
+
+    // The PE comes back: CAPX's retries go through and the cluster reaches Running.
+    prism_control(
+        &engine,
+        &format!("/__sandbox/prism/clusters/{}/availability", pe.name),
+        json!({"is_available": true}),
+    )
+    .await;
+    let running = wait_for(&engine, &deployed.uid, "Running", |d| {
+        d.phase == ClusterPhase::Running
+    })
+    .await;
+    assert!(running.outcome.is_none(), "{:?}", running.outcome);
+    engine.shutdown().await;
+}
