@@ -87,6 +87,11 @@ impl Engine {
                 severity: e.severity.unwrap_or_else(|| "Info".into()),
             })
             .collect();
+        // Palette lists events newest first, with whole-second times: turn the list around
+        // before the (stable) sort, so events of the same second keep their real order.
+        if events.first().map(|e| &e.at) >= events.last().map(|e| &e.at) {
+            events.reverse();
+        }
         events.sort_by(|a, b| a.at.cmp(&b.at));
 
         let profile = applied_profile(&cluster);
@@ -187,6 +192,9 @@ impl Engine {
                             Palette forgets the cluster at once, but its VMs stay in Prism Central and must be removed by hand."
                     .into(),
             })
+        } else if phase == ClusterPhase::Running {
+            // Running: earlier warnings (a retried VM create) were overcome.
+            None
         } else {
             latest_warning.map(|w| ClusterOutcome {
                 problem: w.message.clone(),
