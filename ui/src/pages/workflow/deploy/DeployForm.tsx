@@ -65,6 +65,8 @@ export function DeployForm({ onDeployed }: { onDeployed: (result: DeployResult) 
     live.current = { spec, yaml, options };
   });
   const yamlEdited = editedDocs.length > 0;
+  /** Counts hand edits, so a render that was asked for before one never overwrites it. */
+  const handEdits = useRef(0);
 
   const draft = useDraft("cluster", (data) => {
     const restored = draftFrom(data);
@@ -122,10 +124,12 @@ export function DeployForm({ onDeployed }: { onDeployed: (result: DeployResult) 
     if (tab !== "yaml" || !yamlStale || !options) return;
     let current = true;
     const id = window.setTimeout(() => {
+      const editsBefore = handEdits.current;
       backend
         .call("deploy_render", spec)
         .then((rendered) => {
-          if (!current) return;
+          // Typed into the YAML while this render ran: keep what was typed.
+          if (!current || handEdits.current !== editsBefore) return;
           // Set before the editors see it: Monaco reports the text it is given as a change.
           live.current.yaml = rendered.yaml;
           setYaml(rendered.yaml);
@@ -169,6 +173,7 @@ export function DeployForm({ onDeployed }: { onDeployed: (result: DeployResult) 
     const shownText = pool.kind === "controlPlane" ? live.current.yaml?.controlPlane : live.current.yaml?.workers[pool.index];
     // The editor echoes text pushed into it (a new render): that is not an edit.
     if (text === shownText) return;
+    handEdits.current += 1;
     const base = live.current.yaml ?? { cluster: "", controlPlane: "", workers: spec.workers.map(() => "") };
     const nextYaml = setPool(base, pool, text);
     live.current.yaml = nextYaml;
