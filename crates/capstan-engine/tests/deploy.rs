@@ -48,6 +48,32 @@ async fn control(engine: &Engine, method: reqwest::Method, path: &str, body: Val
     assert!(r.status().is_success(), "{path} refused: {}", r.status());
 }
 
+/// A Palette read with the sandbox's own API key (from its info control), to see the record
+/// behind what the engine reports.
+async fn palette_get(engine: &Engine, path: &str) -> Value {
+    let base = sandbox_url(engine, false);
+    let http = reqwest::Client::new();
+    let info: Value = http
+        .get(format!("{base}/__sandbox/info"))
+        .send()
+        .await
+        .expect("sandbox info")
+        .json()
+        .await
+        .expect("info JSON");
+    let key = info["palette_api_key"]
+        .as_str()
+        .expect("the sandbox's API key");
+    http.get(format!("{base}{path}"))
+        .header("ApiKey", key)
+        .send()
+        .await
+        .expect("palette")
+        .json()
+        .await
+        .expect("palette JSON")
+}
+
 async fn prism_control(engine: &Engine, path: &str, body: Value) {
     let r = reqwest::Client::new()
         .put(format!("{}{path}", sandbox_url(engine, true)))
@@ -213,6 +239,17 @@ async fn wait_for(
     }
 }
 
+/// The nutanix-csi layer of a profile as the deploy form offers it (the pack's defaults).
+fn csi_defaults(options: &DeployOptions, profile: &str) -> String {
+    options
+        .profiles
+        .iter()
+        .find(|p| p.uid == profile)
+        .and_then(|p| p.layers.iter().find(|l| l.pack_name == "nutanix-csi"))
+        .map(|l| l.values.trim_end().to_owned())
+        .expect("the profile has the CSI layer")
+}
+
 fn golden(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/golden")
@@ -358,7 +395,16 @@ async fn pickers_yaml_preflight_deploy_progress_and_day_two() {
         "{vip} is in the pool {pool}"
     );
 
-    let good = spec(&account_uid, &v1.uid, &pe, &vlan110, &image, &vip);
+    let mut good = spec(&account_uid, &v1.uid, &pe, &vlan110, &image, &vip);
+    // The CSI layer tuned for this cluster only.
+    let tuned_csi = format!(
+        "{}\n# tuned for ntx-dev-1\n",
+        csi_defaults(&options, &v1.uid)
+    );
+    good.layer_values = vec![LayerValues {
+        pack_name: "nutanix-csi".into(),
+        values: tuned_csi.clone(),
+    }];
 
     // ---- YAML: golden, and an edit carried back ------------------------------------------
     let rendered: DeployRender = call(&engine, "deploy_render", json!(good)).await;
@@ -607,10 +653,17 @@ async fn pickers_yaml_preflight_deploy_progress_and_day_two() {
         Some("1.0.0")
     );
     assert_eq!(plan.to.version.as_deref(), Some("1.1.0"));
+    // Only the CNI layer changes: the CSI values tuned for this cluster are kept (same pack
+    // version in 1.1.0).
     assert_eq!(plan.changes.len(), 1, "{:?}", plan.changes);
     assert_eq!(plan.changes[0].pack_name, "cni-cilium-oss");
     assert!(plan.changes[0].to_values.contains("cluster-pool"));
     assert!(plan.impact.contains("in place"), "{}", plan.impact);
+    assert!(
+        plan.impact.contains("kept for nutanix-csi"),
+        "{}",
+        plan.impact
+    );
     let _: ClusterDetail = call(
         &engine,
         "cluster_profile_update",
@@ -622,6 +675,35 @@ async fn pickers_yaml_preflight_deploy_progress_and_day_two() {
     })
     .await;
     assert!(updated.newer_profile_versions.is_empty());
+    // Applied: the cluster now runs 1.1.0 with its own CSI values (planning the same version
+    // again finds nothing to change).
+    let again: ProfileUpdatePlan = call(
+        &engine,
+        "cluster_profile_plan",
+        json!({"uid": deployed.uid, "profileUid": v2.uid}),
+    )
+    .await;
+    assert!(again.changes.is_empty(), "{:?}", again.changes);
+    let record = palette_get(&engine, &format!("/v1/spectroclusters/{}", deployed.uid)).await;
+    let packs = record["spec"]["clusterProfileTemplates"][0]["packs"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let csi = packs
+        .iter()
+        .find(|p| p["name"] == "nutanix-csi")
+        .expect("CSI pack");
+    assert!(
+        csi["values"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("# tuned for ntx-dev-1"),
+        "the cluster kept its CSI values: {csi}"
+    );
+    assert_eq!(
+        record["spec"]["clusterProfileTemplates"][0]["profileVersion"],
+        "1.1.0"
+    );
 
     // ---- delete: confirmation, then a delete stuck on an unavailable PE, then force -------
     let wrong = fails(

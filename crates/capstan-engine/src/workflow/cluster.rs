@@ -415,6 +415,15 @@ impl Engine {
         &self,
         request: ProfileUpdateRequest,
     ) -> Result<ProfileUpdatePlan, IpcError> {
+        Ok(self.profile_move(request).await?.0)
+    }
+
+    /// The plan of a move to another profile version, and the values tuned for this cluster
+    /// that carry over (packs whose version stays the same keep the cluster's own values).
+    async fn profile_move(
+        &self,
+        request: ProfileUpdateRequest,
+    ) -> Result<(ProfileUpdatePlan, Vec<capstan_palette::PackValuesEntity>), IpcError> {
         let (_, palette) = self.workflow_palette().await?;
         let cluster = palette
             .cluster(&request.uid)
@@ -442,6 +451,39 @@ impl Engine {
             (Some(c), None) => self.profile_get(&c.uid).await?.layers,
             (None, None) => Vec::new(),
         };
+        // Values tuned for this cluster: where its layer differs from its profile's. They
+        // stay when the new version keeps that pack at the same version.
+        let old_profile = match &current {
+            Some(c) => self.profile_get(&c.uid).await.ok().map(|p| p.layers),
+            None => None,
+        };
+        let mut target_layers = target.layers.clone();
+        let mut carried = Vec::new();
+        for mine in &from_layers {
+            let tuned = old_profile.as_ref().is_some_and(|old| {
+                old.iter().any(|o| {
+                    o.pack_name == mine.pack_name
+                        && o.version == mine.version
+                        && o.values.trim() != mine.values.trim()
+                })
+            });
+            if !tuned {
+                continue;
+            }
+            if let Some(t) = target_layers
+                .iter_mut()
+                .find(|t| t.pack_name == mine.pack_name && t.version == mine.version)
+            {
+                t.values = mine.values.clone();
+                carried.push(capstan_palette::PackValuesEntity {
+                    name: mine.pack_name.clone(),
+                    tag: Some(mine.version.clone()),
+                    pack_type: Some("spectro".into()),
+                    values: Some(mine.values.clone()),
+                    ..Default::default()
+                });
+            }
+        }
         let mut by_name: BTreeMap<
             String,
             (Option<&ProfileLayerInput>, Option<&ProfileLayerInput>),
@@ -449,7 +491,7 @@ impl Engine {
         for l in &from_layers {
             by_name.entry(l.pack_name.clone()).or_default().0 = Some(l);
         }
-        for l in &target.layers {
+        for l in &target_layers {
             by_name.entry(l.pack_name.clone()).or_default().1 = Some(l);
         }
         let changes: Vec<LayerChange> = by_name
@@ -470,6 +512,18 @@ impl Engine {
         let k8s_change = changes
             .iter()
             .find(|c| c.layer == Some(PackLayer::K8s) && c.from_version != c.to_version);
+        let kept = if carried.is_empty() {
+            String::new()
+        } else {
+            format!(
+                " Values tuned for this cluster are kept for {}.",
+                carried
+                    .iter()
+                    .map(|c| c.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        };
         let impact = if changes.is_empty() {
             "Nothing changes: this version has the same packs and values.".to_owned()
         } else if let Some(k) = k8s_change {
@@ -480,12 +534,11 @@ impl Engine {
             )
         } else {
             format!(
-                "{} layer(s) change; the packs are updated in place and the nodes are not replaced. \
-                 Values tuned for this cluster alone are replaced by the new version's (see each layer's diff).",
+                "{} layer(s) change; the packs are updated in place and the nodes are not replaced.",
                 changes.len()
             )
         };
-        Ok(ProfileUpdatePlan {
+        let plan = ProfileUpdatePlan {
             from: current,
             to: ClusterProfileRef {
                 uid: target.uid,
@@ -493,8 +546,9 @@ impl Engine {
                 version: Some(target.version),
             },
             changes,
-            impact,
-        })
+            impact: format!("{impact}{kept}"),
+        };
+        Ok((plan, carried))
     }
 
     pub async fn cluster_profile_update(
@@ -502,7 +556,7 @@ impl Engine {
         request: ProfileUpdateRequest,
     ) -> Result<ClusterDetail, IpcError> {
         // The plan checks that the target is a version of the cluster's profile.
-        let plan = self.cluster_profile_plan(request.clone()).await?;
+        let (plan, carried) = self.profile_move(request.clone()).await?;
         let (_, palette) = self.workflow_palette().await?;
         let detail = self.read_cluster(&palette, &request.uid).await?;
         if detail.state != "Running" {
@@ -519,9 +573,10 @@ impl Engine {
                 &request.uid,
                 &[capstan_palette::SpectroClusterProfileEntity {
                     uid: request.profile_uid.clone(),
-                    // The new version replaces the old one; its layer values (shown in the
-                    // plan's diff) become the cluster's.
+                    // The new version replaces the old one, keeping this cluster's tuned
+                    // values where the pack stays (the plan's diff shows the result).
                     replace_with_profile: plan.from.as_ref().map(|f| f.uid.clone()),
+                    pack_values: carried,
                     ..Default::default()
                 }],
             )
