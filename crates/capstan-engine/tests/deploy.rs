@@ -439,6 +439,25 @@ async fn pickers_yaml_preflight_deploy_progress_and_day_two() {
     .await;
     assert_eq!(back.spec.workers[0].replicas, 4);
     assert_eq!(back.changed, ["workers.0.replicas"]);
+    // The cluster YAML maps back too: the VIP, the API port and the networks.
+    let cluster_edit = rendered
+        .yaml
+        .cluster
+        .replace(&format!("host: {vip}"), "host: 10.64.3.240")
+        .replace("- 172.20.0.0/16", "- 10.200.0.0/16");
+    assert_ne!(
+        cluster_edit, rendered.yaml.cluster,
+        "the VIP and pod CIDR are in the cluster YAML"
+    );
+    let back_cluster: YamlReadBack = call(
+        &engine,
+        "deploy_yaml_read_back",
+        json!({"spec": good, "pool": {"kind": "cluster"}, "yaml": cluster_edit}),
+    )
+    .await;
+    assert_eq!(back_cluster.changed, ["podCidr", "controlPlaneEndpoint"]);
+    assert_eq!(back_cluster.spec.control_plane_endpoint, "10.64.3.240");
+    assert_eq!(back_cluster.spec.pod_cidr, "10.200.0.0/16");
     let even = rendered
         .yaml
         .control_plane

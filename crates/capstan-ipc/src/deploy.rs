@@ -253,12 +253,16 @@ pub struct DeployRender {
     pub palette_fills: Vec<String>,
 }
 
-/// Which pool YAML the user edited.
+/// Which YAML the user edited: the cluster's or a pool's.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase", tag = "kind")]
 pub enum PoolRef {
+    /// The cluster YAML (its VIP, API port and pod/service networks map to the form).
+    Cluster,
     ControlPlane,
-    Worker { index: u32 },
+    Worker {
+        index: u32,
+    },
 }
 
 /// An edited pool YAML to carry back into the form.

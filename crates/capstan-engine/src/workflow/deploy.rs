@@ -229,6 +229,7 @@ impl Engine {
     ) -> Result<YamlReadBack, IpcError> {
         let choices = Choices::from_spec(&request.spec)?;
         let base = match request.pool {
+            PoolRef::Cluster => return read_back_cluster(request.spec, &request.yaml),
             PoolRef::ControlPlane => &choices.control_plane,
             PoolRef::Worker { index } => choices.workers.get(index as usize).ok_or_else(|| {
                 invalid("pool", &format!("There is no worker pool {}.", index + 1))
@@ -239,6 +240,11 @@ impl Engine {
         let mut spec = request.spec.clone();
         let mut changed = Vec::new();
         let (label, pool) = match request.pool {
+            PoolRef::Cluster => {
+                return Err(IpcError::internal(
+                    "the cluster YAML was read back as a pool",
+                ));
+            }
             PoolRef::ControlPlane => ("controlPlane".to_owned(), &mut spec.control_plane),
             PoolRef::Worker { index } => (
                 format!("workers.{index}"),
@@ -714,6 +720,76 @@ impl Choices {
         }
         Ok(out)
     }
+}
+
+/// An edited cluster YAML carried back into the form: the control-plane VIP and API port
+/// (`NutanixCluster.spec.controlPlaneEndpoint`) and the pod and service networks
+/// (`Cluster.spec.clusterNetwork`). The rest stays in the YAML only.
+fn read_back_cluster(mut spec: DeploySpec, yaml: &str) -> Result<YamlReadBack, IpcError> {
+    use capstan_capx::yaml::{get, kind_of, parse_documents, scalar_text};
+    let docs =
+        parse_documents("cluster YAML", yaml).map_err(|e| invalid("yaml", &format!("{e}.")))?;
+    let mut changed = Vec::new();
+    let mut unmapped = Vec::new();
+    for doc in &docs {
+        let text = |path: &[&str]| get(doc, path).and_then(scalar_text);
+        match kind_of(doc) {
+            Some("NutanixCluster") => {
+                if let Some(host) = text(&["spec", "controlPlaneEndpoint", "host"]) {
+                    if host.parse::<Ipv4Addr>().is_ok() {
+                        if host != spec.control_plane_endpoint.trim() {
+                            changed.push("controlPlaneEndpoint".to_owned());
+                            spec.control_plane_endpoint = host;
+                        }
+                    } else {
+                        unmapped.push(UnmappedYamlField {
+                            path: "NutanixCluster.spec.controlPlaneEndpoint.host".into(),
+                            value: Some(host),
+                            reason: "not an IPv4 address: the form's VIP is kept".into(),
+                        });
+                    }
+                }
+                if let Some(port) = text(&["spec", "controlPlaneEndpoint", "port"]) {
+                    match port.parse::<u16>() {
+                        Ok(p) if p > 0 => {
+                            if p != spec.control_plane_port {
+                                changed.push("controlPlanePort".to_owned());
+                                spec.control_plane_port = p;
+                            }
+                        }
+                        _ => unmapped.push(UnmappedYamlField {
+                            path: "NutanixCluster.spec.controlPlaneEndpoint.port".into(),
+                            value: Some(port),
+                            reason: "not a port number: the form's port is kept".into(),
+                        }),
+                    }
+                }
+            }
+            Some("Cluster") => {
+                for (key, field) in [("pods", "podCidr"), ("services", "serviceCidr")] {
+                    let first = get(doc, &["spec", "clusterNetwork", key, "cidrBlocks"])
+                        .and_then(|v| v.as_sequence()?.first().cloned())
+                        .and_then(|v| scalar_text(&v));
+                    let Some(cidr) = first else { continue };
+                    let slot = if key == "pods" {
+                        &mut spec.pod_cidr
+                    } else {
+                        &mut spec.service_cidr
+                    };
+                    if cidr != slot.trim() {
+                        changed.push(field.to_owned());
+                        *slot = cidr;
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(YamlReadBack {
+        spec,
+        changed,
+        unmapped,
+    })
 }
 
 /// The cluster's Kubernetes version: the image's own when its name carries one of the same

@@ -264,6 +264,33 @@ function workerPoolName(pool: PoolSpec, index: number): string {
   return pool.name.trim() || (index === 0 ? "worker-pool" : `worker-pool-${index + 1}`);
 }
 
+/** The engine's cluster read-back: the VIP, the API port and the pod/service networks. */
+function readBackCluster(spec: DeploySpec, yaml: string): YamlReadBack {
+  const next = { ...spec };
+  const changed: string[] = [];
+  const host = /controlPlaneEndpoint:\s*\n\s*host:\s*"?([^"\s]+)"?/.exec(yaml)?.[1];
+  const port = Number(/controlPlaneEndpoint:\s*\n\s*host:[^\n]*\n\s*port:\s*(\d+)/.exec(yaml)?.[1]);
+  const pods = /pods:\s*\n\s*cidrBlocks:\s*\[?\s*(?:-\s*)?"?([0-9./]+)/.exec(yaml)?.[1];
+  const services = /services:\s*\n\s*cidrBlocks:\s*\[?\s*(?:-\s*)?"?([0-9./]+)/.exec(yaml)?.[1];
+  if (pods && pods !== spec.podCidr) {
+    next.podCidr = pods;
+    changed.push("podCidr");
+  }
+  if (services && services !== spec.serviceCidr) {
+    next.serviceCidr = services;
+    changed.push("serviceCidr");
+  }
+  if (host && parseIpv4(host) !== null && host !== spec.controlPlaneEndpoint) {
+    next.controlPlaneEndpoint = host;
+    changed.push("controlPlaneEndpoint");
+  }
+  if (Number.isInteger(port) && port > 0 && port < 65536 && port !== spec.controlPlanePort) {
+    next.controlPlanePort = port;
+    changed.push("controlPlanePort");
+  }
+  return { spec: next, changed, unmapped: [] };
+}
+
 function renderCluster(spec: DeploySpec): string {
   return `apiVersion: v1
 kind: Secret
@@ -625,6 +652,7 @@ export class FakeDeploy {
 
   deployYamlReadBack(request: YamlReadBackRequest): YamlReadBack {
     const { spec, pool } = request;
+    if (pool.kind === "cluster") return readBackCluster(spec, request.yaml);
     const workerIndex = pool.kind === "worker" ? pool.index : -1;
     if (pool.kind === "worker" && !spec.workers[workerIndex]) {
       throw { code: "invalid_request", message: `The form has no worker pool ${workerIndex + 1}.` } satisfies IpcError;

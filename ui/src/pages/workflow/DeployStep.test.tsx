@@ -198,6 +198,26 @@ describe("DeployStep YAML", () => {
     expect(request.yaml?.workers).toHaveLength(1);
   });
 
+  it("reads an edited cluster YAML back: the VIP and the pod network follow into the form", async () => {
+    const backend = backendWithProfile();
+    const { user } = renderStep(backend);
+    await formReady();
+    await user.type(screen.getByTestId("deploy-name"), "edge-04");
+    await user.click(screen.getAllByTestId("deploy-vip-candidate")[0]);
+    const vip = (screen.getByTestId("deploy-vip") as HTMLInputElement).value;
+    await user.click(screen.getByTestId("deploy-tab-yaml"));
+    await user.click(screen.getByTestId("deploy-yaml-tab-cluster"));
+    const area = await screen.findByRole<HTMLTextAreaElement>("textbox", { name: "Cluster YAML" });
+    await waitFor(() => expect(area.value).toContain(`host: ${vip}`));
+    fireEvent.change(area, { target: { value: area.value.replace(`host: ${vip}`, "host: 10.64.3.200").replace("172.20.0.0/16", "10.200.0.0/16") } });
+
+    await waitFor(() => expect(screen.getByTestId("deploy-yaml-changed")).toHaveTextContent("controlPlaneEndpoint"));
+    expect(screen.getByTestId("deploy-yaml-changed")).toHaveTextContent("podCidr");
+    await user.click(screen.getByTestId("deploy-tab-form"));
+    expect(screen.getByTestId("deploy-vip")).toHaveValue("10.64.3.200");
+    expect(screen.getByTestId("deploy-pod-cidr")).toHaveValue("10.200.0.0/16");
+  });
+
   it("generates the YAML again when the form changes, saying which hand edits were dropped", async () => {
     const { user } = renderStep(backendWithProfile());
     await formReady();

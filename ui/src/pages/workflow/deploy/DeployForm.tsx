@@ -5,7 +5,7 @@ import { type Problem, toProblem, useDraft, useTiming } from "../hooks";
 import { DraftIndicator, ErrorBanner } from "../parts";
 import { NetworksSection, SshKeySection } from "./AccessSection";
 import { BasicsSection } from "./BasicsSection";
-import { blockingChecks, checkedKey, draftData, draftFrom, emptySpec, formBlockers, outcomeOf, withDefaults, withImage } from "./model";
+import { blockingChecks, checkedKey, docText, draftData, draftFrom, emptySpec, formBlockers, outcomeOf, withDefaults, withImage } from "./model";
 import { PlacementSection } from "./PlacementSection";
 import { PoolsSection } from "./PoolsSection";
 import { PreflightReport } from "./PreflightReport";
@@ -33,7 +33,12 @@ function isReport(value: unknown): value is Report {
 }
 
 const setPool = (yaml: DeployYaml, pool: PoolRef, text: string): DeployYaml =>
-  pool.kind === "controlPlane" ? { ...yaml, controlPlane: text } : { ...yaml, workers: yaml.workers.map((w, i) => (i === pool.index ? text : w)) };
+  pool.kind === "cluster"
+    ? { ...yaml, cluster: text }
+    : pool.kind === "controlPlane"
+      ? { ...yaml, controlPlane: text }
+      : { ...yaml, workers: yaml.workers.map((w, i) => (i === pool.index ? text : w)) };
+
 
 /** The deploy form: pickers fed by live Prism Central, the YAML, the preflight and the deploy. */
 export function DeployForm({ onDeployed }: { onDeployed: (result: DeployResult) => void }) {
@@ -167,10 +172,10 @@ export function DeployForm({ onDeployed }: { onDeployed: (result: DeployResult) 
     return () => timers.forEach((id) => window.clearTimeout(id));
   }, []);
 
-  /** A pool's YAML edited by hand: shown at once, read back into the form after a pause. */
+  /** A YAML document edited by hand: shown at once, read back into the form after a pause. */
   function editYaml(pool: PoolRef, text: string) {
     const key = poolKey(pool);
-    const shownText = pool.kind === "controlPlane" ? live.current.yaml?.controlPlane : live.current.yaml?.workers[pool.index];
+    const shownText = docText(live.current.yaml, pool);
     // The editor echoes text pushed into it (a new render): that is not an edit.
     if (text === shownText) return;
     handEdits.current += 1;
@@ -204,7 +209,7 @@ export function DeployForm({ onDeployed }: { onDeployed: (result: DeployResult) 
               const rendered = await backend.call("deploy_render", back.spec);
               if (!latest()) return;
               shown = {
-                cluster: rendered.yaml.cluster,
+                cluster: edited.includes("cluster") ? shown.cluster : rendered.yaml.cluster,
                 controlPlane: edited.includes("controlPlane") ? shown.controlPlane : rendered.yaml.controlPlane,
                 workers: rendered.yaml.workers.map((w, i) => (edited.includes(`worker-${i}`) ? (shown.workers[i] ?? w) : w)),
               };

@@ -3,7 +3,7 @@ import type { DeployYaml, PoolRef, PoolSpec, UnmappedYamlField } from "../../../
 import { YamlEditor } from "../../../components/editor";
 import type { Problem } from "../hooks";
 import { ErrorBanner } from "../parts";
-import { workerPoolLabel } from "./model";
+import { docText, workerPoolLabel } from "./model";
 
 /** What the last read-back of one pool's YAML found. */
 export interface ReadBackState {
@@ -13,9 +13,9 @@ export interface ReadBackState {
   problem: Problem | null;
 }
 
-export const poolKey = (pool: PoolRef) => (pool.kind === "worker" ? `worker-${pool.index}` : "controlPlane");
+export const poolKey = (pool: PoolRef) => (pool.kind === "worker" ? `worker-${pool.index}` : pool.kind);
 
-type Doc = { id: string; label: string; pool: PoolRef | null };
+type Doc = { id: string; label: string; pool: PoolRef };
 
 export function YamlTab({
   yaml,
@@ -43,17 +43,17 @@ export function YamlTab({
 }) {
   const [active, setActive] = useState("controlPlane");
   const docs: Doc[] = [
-    { id: "cluster", label: "Cluster", pool: null },
+    { id: "cluster", label: "Cluster", pool: { kind: "cluster" } },
     { id: "controlPlane", label: "Control plane", pool: { kind: "controlPlane" } },
     ...workers.map((w, i) => ({ id: `worker-${i}`, label: workerPoolLabel(w, i), pool: { kind: "worker", index: i } as PoolRef })),
   ];
   const doc = docs.find((d) => d.id === active) ?? docs[1];
-  const text = !yaml ? "" : doc.pool === null ? yaml.cluster : doc.pool.kind === "controlPlane" ? yaml.controlPlane : (yaml.workers[doc.pool.index] ?? "");
+  const text = docText(yaml, doc.pool) ?? "";
   const state = readBack[doc.id];
   return (
     <div className="dp-yaml" data-testid="deploy-yaml">
       <p className="wf-help">
-        What Palette receives. Edit a pool and the form follows; what the form has no field for is listed below and deployed as edited. Palette fills {paletteFills.map((m) => `\${${m}}`).join(", ") || "nothing"} itself.
+        What Palette receives. Edit it and the form follows; what the form has no field for is listed below and deployed as edited. Palette fills {paletteFills.map((m) => `\${${m}}`).join(", ") || "nothing"} itself.
       </p>
       {problem && <ErrorBanner title="The YAML could not be generated" problem={problem} />}
       {dropped.length > 0 && (
@@ -83,14 +83,13 @@ export function YamlTab({
         <YamlEditor
           key={doc.id}
           value={text}
-          readOnly={doc.pool === null}
-          onChange={doc.pool ? (v) => onEdit(doc.pool as PoolRef, v) : undefined}
+          onChange={(v) => onEdit(doc.pool, v)}
           height={420}
           ariaLabel={`${doc.label} YAML`}
           testId={`deploy-yaml-editor-${doc.id}`}
         />
       )}
-      {doc.pool === null && <p className="wf-help">The cluster YAML follows the form (VIP, port, networks, Prism Central); change those there.</p>}
+      {doc.pool.kind === "cluster" && <p className="wf-help">The control-plane VIP, the API port and the pod and service networks edited here update the form.</p>}
       {state && (
         <div className="dp-readback" data-testid="deploy-yaml-readback" data-pending={state.pending}>
           {state.pending && <span className="wf-muted">Reading the YAML back into the form…</span>}

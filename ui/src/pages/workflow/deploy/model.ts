@@ -1,4 +1,4 @@
-import type { BootKind, CheckResult, DeployOptions, DeploySpec, DeployYaml, EntityChoice, ImageOption, PoolSpec, PreflightReport } from "../../../lib/bindings";
+import type { BootKind, CheckResult, DeployOptions, DeploySpec, DeployYaml, EntityChoice, ImageOption, PoolRef, PoolSpec, PreflightReport } from "../../../lib/bindings";
 import type { JsonValue } from "../../../lib/bindings/serde_json/JsonValue";
 
 export const NO_CHOICE: EntityChoice = { uuid: "", name: "", useUuid: false };
@@ -223,3 +223,6 @@ export function withImage(spec: DeploySpec, image: ImageOption | undefined): Dep
   if (image.matches && image.kubernetesVersion) next.kubernetesVersion = image.kubernetesVersion;
   return next;
 }
+/** The text of one document of the YAML. */
+export const docText = (yaml: DeployYaml | null, pool: PoolRef): string | undefined =>
+  !yaml ? undefined : pool.kind === "cluster" ? yaml.cluster : pool.kind === "controlPlane" ? yaml.controlPlane : yaml.workers[pool.index];
