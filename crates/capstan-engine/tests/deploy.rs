@@ -212,6 +212,28 @@ fn spec(
     }
 }
 
+/// The PE's `-vlan110` subnet (Prism IPAM) and the pickers with VIP suggestions in it.
+async fn node_subnet(engine: &Engine, pe: &PrismElementOption) -> (SubnetOption, PlacementOptions) {
+    let first: PlacementOptions = call(
+        engine,
+        "deploy_placement",
+        json!({"prismElementUuid": pe.uuid, "kubernetesVersion": "1.30.6"}),
+    )
+    .await;
+    let subnet = first
+        .subnets
+        .into_iter()
+        .find(|s| s.name == format!("{}-vlan110", pe.name))
+        .expect("the PE's IPAM subnet");
+    let placement = call(
+        engine,
+        "deploy_placement",
+        json!({"prismElementUuid": pe.uuid, "kubernetesVersion": "1.30.6", "subnetUuid": subnet.uuid}),
+    )
+    .await;
+    (subnet, placement)
+}
+
 async fn detail(engine: &Engine, uid: &str) -> ClusterDetail {
     call(engine, "cluster_detail", json!({"uid": uid})).await
 }
@@ -791,24 +813,7 @@ async fn provisioning_on_an_unavailable_prism_element_fails_with_the_reason_and_
     let (account_uid, v1, _) = ready_for_step_five(&engine).await;
     let options: DeployOptions = call(&engine, "deploy_options", json!({})).await;
     let pe = options.prism_elements[0].clone();
-    let placement: PlacementOptions = call(
-        &engine,
-        "deploy_placement",
-        json!({"prismElementUuid": pe.uuid, "kubernetesVersion": "1.30.6"}),
-    )
-    .await;
-    let subnet = placement
-        .subnets
-        .iter()
-        .find(|s| s.name == "pe-cluster-01-vlan110")
-        .unwrap()
-        .clone();
-    let placement: PlacementOptions = call(
-        &engine,
-        "deploy_placement",
-        json!({"prismElementUuid": pe.uuid, "kubernetesVersion": "1.30.6", "subnetUuid": subnet.uuid}),
-    )
-    .await;
+    let (subnet, placement) = node_subnet(&engine, &pe).await;
     let image = placement
         .images
         .iter()

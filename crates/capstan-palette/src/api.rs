@@ -733,8 +733,9 @@ impl PaletteClient {
         .await
     }
 
-    /// Best effort: `GET /v1/dashboard/spectroclusters/meta` (not every server has it).
-    async fn find_cluster_uid(&self, name: &str) -> Option<String> {
+    /// The uid of the cluster of that name, best effort: `GET /v1/dashboard/spectroclusters/meta`
+    /// (not every server has it).
+    pub async fn find_cluster_uid(&self, name: &str) -> Option<String> {
         let v: Value = self
             .get_json("/v1/dashboard/spectroclusters/meta")
             .await

@@ -539,6 +539,16 @@ fn create_private_dir(dir: &Path) -> io::Result<()> {
     builder.create(dir)
 }
 
+/// Writes a file only its owner can read (anything holding credentials, such as a
+/// kubeconfig): missing folders are made 0700, then [`write_atomically`], so a reader never
+/// sees half a file and the bytes never sit in a world-readable file.
+pub fn write_private_file(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        create_private_dir(parent)?;
+    }
+    write_atomically(path, bytes)
+}
+
 /// Temp file (0600, same folder) → write → fsync → rename over `path` → fsync the folder.
 fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
     let dir = match path.parent() {

@@ -26,7 +26,7 @@ use std::fmt;
 pub use capstan_common::Secret;
 pub use choose::{FileFallback, STORE_ENV_VAR, StoreChoice, StorePreference, choose_store};
 pub use error::{Result, SecretsError};
-pub use file_store::{EncryptedFileStore, KdfParams, MIN_PASSPHRASE_CHARS};
+pub use file_store::{EncryptedFileStore, KdfParams, MIN_PASSPHRASE_CHARS, write_private_file};
 pub use keyring_store::KeyringStore;
 pub use memory::MemoryStore;
 

@@ -15,7 +15,7 @@ use capstan_palette::{KubeconfigKind, PaletteClient, PaletteError, SpectroCluste
 use serde_json::Value;
 use time::OffsetDateTime;
 
-use super::{CLOUD_TYPE, palette_error, rfc3339};
+use super::{CLOUD_TYPE, palette_error, parse_rfc3339, rfc3339};
 use crate::Engine;
 use crate::connection::invalid;
 
@@ -95,31 +95,13 @@ impl Engine {
         events.sort_by(|a, b| a.at.cmp(&b.at));
 
         let profile = applied_profile(&cluster);
-        let newer_profile_versions = match &profile {
-            Some(p) => self
-                .profiles_list()
-                .await
-                .ok()
-                .and_then(|list| list.profiles.into_iter().find(|s| s.name == p.name))
-                .map(|s| newer_than(s.versions, p.version.as_deref()))
-                .unwrap_or_default(),
-            None => Vec::new(),
-        };
-        // Only published versions can be applied to a cluster.
-        let published = futures::future::join_all(
-            newer_profile_versions
-                .iter()
-                .map(|v| self.profile_get(&v.uid)),
-        )
-        .await;
-        let newer_profile_versions: Vec<ProfileVersion> = newer_profile_versions
-            .into_iter()
-            .zip(published)
-            .filter(|(_, d)| d.as_ref().is_ok_and(|d| d.published))
-            .map(|(v, _)| v)
-            .collect();
-
         let state = cluster.state().unwrap_or("Unknown").to_owned();
+        // Later published versions of the profile, for "Update profile" (only offered while
+        // Running, so polls during provisioning or delete skip these reads).
+        let newer_profile_versions = match (&profile, state.as_str()) {
+            (Some(p), "Running") => self.newer_published_versions(palette, p).await,
+            _ => Vec::new(),
+        };
         let kube_meta = overview
             .as_ref()
             .and_then(|o| o.status.kube_meta.clone())
@@ -130,9 +112,9 @@ impl Engine {
             .iter()
             .find(|e| e.reason == "Running")
             .and_then(|e| e.at.clone());
-        let elapsed_seconds = created_at.as_deref().and_then(parse_time).map(|start| {
+        let elapsed_seconds = created_at.as_deref().and_then(parse_rfc3339).map(|start| {
             let end = match state.as_str() {
-                "Running" => running_at.as_deref().and_then(parse_time).unwrap_or(now),
+                "Running" => running_at.as_deref().and_then(parse_rfc3339).unwrap_or(now),
                 _ => now,
             };
             (end - start).whole_seconds().max(0) as u64
@@ -142,13 +124,13 @@ impl Engine {
             .rev()
             .find(|e| e.reason == "Deleting")
             .and_then(|e| e.at.as_deref())
-            .and_then(parse_time)
+            .and_then(parse_rfc3339)
             .or_else(|| {
                 cluster
                     .metadata
                     .deletion_timestamp
                     .as_deref()
-                    .and_then(parse_time)
+                    .and_then(parse_rfc3339)
             });
         let latest_warning = latest_unresolved_warning(&events);
         let repeated = latest_warning.map_or(0, |w| repeated_count(&events, w));
@@ -297,6 +279,38 @@ impl Engine {
         }
     }
 
+    async fn newer_published_versions(
+        &self,
+        palette: &PaletteClient,
+        current: &ClusterProfileRef,
+    ) -> Vec<ProfileVersion> {
+        let Ok(list) = self.profile_list(palette).await else {
+            return Vec::new();
+        };
+        let Some(summary) = list.profiles.into_iter().find(|s| s.name == current.name) else {
+            return Vec::new();
+        };
+        let newer: Vec<ProfileVersion> = summary
+            .versions
+            .into_iter()
+            .filter(|v| {
+                current.version.as_deref().is_none_or(|c| {
+                    super::profile::version_cmp(&v.version, c) == std::cmp::Ordering::Greater
+                })
+            })
+            .collect();
+        // Only published versions can be applied to a cluster.
+        let details =
+            futures::future::join_all(newer.iter().map(|v| self.profile_detail(palette, &v.uid)))
+                .await;
+        newer
+            .into_iter()
+            .zip(details)
+            .filter(|(_, d)| d.as_ref().is_ok_and(|d| d.published))
+            .map(|(v, _)| v)
+            .collect()
+    }
+
     pub async fn kubeconfig_save(
         &self,
         request: KubeconfigSaveRequest,
@@ -331,7 +345,7 @@ impl Engine {
             Some(p) => expand_home(p),
             None => default_kubeconfig_path(&name)?,
         };
-        write_private(&path, text.as_bytes()).map_err(|e| {
+        capstan_secrets::write_private_file(&path, text.as_bytes()).map_err(|e| {
             IpcError::new(
                 ErrorCode::Storage,
                 format!(
@@ -430,7 +444,7 @@ impl Engine {
             .await
             .map_err(|e| gone_or(e, &request.uid))?;
         let current = applied_profile(&cluster);
-        let target = self.profile_get(&request.profile_uid).await?;
+        let target = self.profile_detail(&palette, &request.profile_uid).await?;
         if let Some(c) = &current
             && c.name != target.name
         {
@@ -448,13 +462,17 @@ impl Engine {
         // cluster record carries none.
         let from_layers: Vec<ProfileLayerInput> = match (&current, applied_layers(&cluster)) {
             (_, Some(layers)) => layers,
-            (Some(c), None) => self.profile_get(&c.uid).await?.layers,
+            (Some(c), None) => self.profile_detail(&palette, &c.uid).await?.layers,
             (None, None) => Vec::new(),
         };
         // Values tuned for this cluster: where its layer differs from its profile's. They
         // stay when the new version keeps that pack at the same version.
         let old_profile = match &current {
-            Some(c) => self.profile_get(&c.uid).await.ok().map(|p| p.layers),
+            Some(c) => self
+                .profile_detail(&palette, &c.uid)
+                .await
+                .ok()
+                .map(|p| p.layers),
             None => None,
         };
         let mut target_layers = target.layers.clone();
@@ -711,23 +729,6 @@ fn applied_layers(c: &SpectroCluster) -> Option<Vec<ProfileLayerInput>> {
     )
 }
 
-fn newer_than(versions: Vec<ProfileVersion>, current: Option<&str>) -> Vec<ProfileVersion> {
-    let Some(current) = current else {
-        return versions;
-    };
-    let parse = |v: &str| -> Vec<u64> {
-        v.trim_start_matches('v')
-            .split(['.', '-', '+'])
-            .map(|p| p.parse().unwrap_or(0))
-            .collect()
-    };
-    let cur = parse(current);
-    versions
-        .into_iter()
-        .filter(|v| parse(&v.version) > cur)
-        .collect()
-}
-
 /// The newest Warning, unless something went well after it.
 fn latest_unresolved_warning(events: &[ClusterEvent]) -> Option<&ClusterEvent> {
     let last = events.last()?;
@@ -742,7 +743,7 @@ fn retried_failure(events: &[ClusterEvent], since: Option<OffsetDateTime>) -> bo
         e.severity.eq_ignore_ascii_case("warning")
             && since.is_none_or(|t| {
                 e.at.as_deref()
-                    .and_then(parse_time)
+                    .and_then(parse_rfc3339)
                     .is_some_and(|at| at >= t)
             })
     }) {
@@ -777,10 +778,6 @@ fn advice(message: &str) -> String {
     }
 }
 
-fn parse_time(s: &str) -> Option<OffsetDateTime> {
-    OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).ok()
-}
-
 fn expand_home(p: &str) -> PathBuf {
     match p.strip_prefix("~/") {
         Some(rest) => directories::BaseDirs::new()
@@ -805,40 +802,4 @@ fn default_kubeconfig_path(cluster: &str) -> Result<PathBuf, IpcError> {
             )
         })?;
     Ok(home.join(".kube").join(format!("capstan-{cluster}.yaml")))
-}
-
-/// Writes a file only its owner can read (a kubeconfig holds credentials): created 0600
-/// (and any new parent 0700), then renamed into place so a reader never sees half of it.
-fn write_private(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
-    use std::io::Write;
-    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::DirBuilderExt;
-            std::fs::DirBuilder::new()
-                .recursive(true)
-                .mode(0o700)
-                .create(parent)?;
-        }
-        #[cfg(not(unix))]
-        std::fs::create_dir_all(parent)?;
-    }
-    let tmp = path.with_extension("capstan-tmp");
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let mut file = options.open(&tmp)?;
-    file.write_all(bytes)?;
-    file.sync_all()?;
-    drop(file);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o600))?;
-    }
-    std::fs::rename(&tmp, path)
 }

@@ -50,7 +50,7 @@ impl Engine {
         let (accounts, pcgs, profiles, pes) = tokio::join!(
             palette.cloud_accounts(CLOUD_TYPE),
             palette.overlords(None),
-            self.profiles_list(),
+            self.profile_list(&palette),
             capstan_preflight::pickers::prism_elements(&prism),
         );
         let pcgs = match pcgs {
@@ -99,7 +99,9 @@ impl Engine {
                             .map(|v| (summary.name.clone(), v.version.clone(), v.uid.clone()))
                     })
                     .collect();
-                let reads = wanted.iter().map(|(_, _, uid)| self.profile_get(uid));
+                let reads = wanted
+                    .iter()
+                    .map(|(_, _, uid)| self.profile_detail(&palette, uid));
                 let details = futures::future::join_all(reads).await;
                 for ((name, version, _), detail) in wanted.into_iter().zip(details) {
                     match detail {
@@ -110,7 +112,7 @@ impl Engine {
                                 .iter()
                                 .find(|l| l.layer == PackLayer::K8s)
                                 .map(|l| l.version.clone()),
-                            layers: self.layers_to_tune(detail.layers).await,
+                            layers: self.layers_to_tune(&palette, detail.layers).await,
                             uid: detail.uid,
                             name: detail.name,
                             version: detail.version,
@@ -174,16 +176,23 @@ impl Engine {
     /// A profile's layers as the deploy form tunes them: a layer the profile leaves at its
     /// pack's defaults (empty values) starts from those defaults, so the user edits the real
     /// YAML rather than an empty page.
-    async fn layers_to_tune(&self, layers: Vec<ProfileLayerInput>) -> Vec<DeployLayer> {
+    async fn layers_to_tune(
+        &self,
+        palette: &PaletteClient,
+        layers: Vec<ProfileLayerInput>,
+    ) -> Vec<DeployLayer> {
         let defaults = futures::future::join_all(layers.iter().map(|l| async move {
             if !l.values.trim().is_empty() || l.registry_uid.is_empty() {
                 return None;
             }
-            self.pack_values(PackValuesRequest {
-                registry_uid: l.registry_uid.clone(),
-                pack_name: l.pack_name.clone(),
-                version: l.version.clone(),
-            })
+            self.pack_defaults(
+                palette,
+                PackValuesRequest {
+                    registry_uid: l.registry_uid.clone(),
+                    pack_name: l.pack_name.clone(),
+                    version: l.version.clone(),
+                },
+            )
             .await
             .ok()
             .map(|d| d.values)
@@ -497,7 +506,7 @@ impl Engine {
                 .iter()
                 .map(|w| CustomMachinePoolConfigEntity::from_yaml(w.clone())),
         );
-        let profile = self.profile_get(&spec.profile_uid).await?;
+        let profile = self.profile_detail(&palette, &spec.profile_uid).await?;
         let pack_values: Vec<PackValuesEntity> = spec
             .layer_values
             .iter()
@@ -914,20 +923,7 @@ pub(crate) async fn find_cluster_uid(
     {
         return Ok(None);
     }
-    let v: Value = palette
-        .get_json("/v1/dashboard/spectroclusters/meta")
-        .await
-        .map_err(|e| palette_error("Listing the clusters failed", e))?;
-    let items = v
-        .as_array()
-        .or_else(|| v.get("items").and_then(Value::as_array))
-        .cloned()
-        .unwrap_or_default();
-    let uid = items.iter().find_map(|item| {
-        let meta = item.get("metadata")?;
-        (meta.get("name")?.as_str()? == name)
-            .then(|| meta.get("uid")?.as_str().map(str::to_owned))?
-    });
+    let uid = palette.find_cluster_uid(name).await;
     match uid {
         Some(uid) => Ok(Some(uid)),
         None => Err(IpcError::new(
@@ -940,12 +936,13 @@ pub(crate) async fn find_cluster_uid(
 }
 
 pub(crate) fn prism_error(what: &str, e: &capstan_prism::PrismError) -> IpcError {
-    let code = match e.code() {
-        "unauthorized" => ErrorCode::Unauthorized,
-        "forbidden" => ErrorCode::Forbidden,
-        "not_found" => ErrorCode::NotFound,
-        "timeout" => ErrorCode::Timeout,
-        "rate_limited" => ErrorCode::RateLimited,
+    use capstan_prism::PrismError as P;
+    let code = match e {
+        P::Transport(t) => crate::health::transport_code(t),
+        P::Unauthorized { .. } => ErrorCode::Unauthorized,
+        P::Forbidden { .. } => ErrorCode::Forbidden,
+        P::NotFound { .. } | P::NameNotFound { .. } => ErrorCode::NotFound,
+        P::RateLimited { .. } => ErrorCode::RateLimited,
         _ => ErrorCode::Upstream,
     };
     IpcError::new(code, format!("{what}: {e}."))

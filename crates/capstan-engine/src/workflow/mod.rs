@@ -196,6 +196,11 @@ pub(crate) fn nutanix_pcgs(all: Vec<Overlord>) -> Vec<Overlord> {
         .collect()
 }
 
+/// Reads a Palette timestamp (RFC 3339).
+pub(crate) fn parse_rfc3339(s: &str) -> Option<OffsetDateTime> {
+    OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).ok()
+}
+
 pub(crate) fn rfc3339(t: OffsetDateTime) -> String {
     t.format(&time::format_description::well_known::Rfc3339)
         .unwrap_or_default()

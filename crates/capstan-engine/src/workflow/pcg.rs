@@ -289,9 +289,7 @@ impl Engine {
                 .metadata
                 .creation_timestamp
                 .as_deref()
-                .and_then(|t| {
-                    OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339).ok()
-                })
+                .and_then(super::parse_rfc3339)
                 .filter(|t| *t <= now);
             let since = created_at.map_or(seen, |c| c.min(seen));
             let real = (now - since).as_seconds_f64().max(0.0);

@@ -144,9 +144,18 @@ impl Engine {
     /// The default values of one pack version.
     pub async fn pack_values(&self, request: PackValuesRequest) -> Result<PackDefaults, IpcError> {
         let (_, palette) = self.workflow_palette().await?;
+        self.pack_defaults(&palette, request).await
+    }
+
+    /// [`Engine::pack_values`] with a client the caller already has.
+    pub(super) async fn pack_defaults(
+        &self,
+        palette: &PaletteClient,
+        request: PackValuesRequest,
+    ) -> Result<PackDefaults, IpcError> {
         let (pack_uid, tags) = self
             .resolve_pack(
-                &palette,
+                palette,
                 &request.pack_name,
                 &request.registry_uid,
                 &request.version,
@@ -267,8 +276,16 @@ impl Engine {
     /// The `nutanix` profiles, one entry per name with its versions.
     pub async fn profiles_list(&self) -> Result<ProfileList, IpcError> {
         let (_, palette) = self.workflow_palette().await?;
+        self.profile_list(&palette).await
+    }
+
+    /// [`Engine::profiles_list`] with a client the caller already has.
+    pub(super) async fn profile_list(
+        &self,
+        palette: &PaletteClient,
+    ) -> Result<ProfileList, IpcError> {
         let mut by_name: BTreeMap<String, Vec<ProfileVersion>> = BTreeMap::new();
-        for p in self.profile_index(&palette).await? {
+        for p in self.profile_index(palette).await? {
             if p.cloud_type.as_deref().is_none_or(|c| c == CLOUD_TYPE) {
                 by_name.entry(p.name).or_default().push(ProfileVersion {
                     uid: p.uid,
@@ -289,7 +306,17 @@ impl Engine {
     /// One profile version with its layers, to start a new version from.
     pub async fn profile_get(&self, uid: &str) -> Result<ProfileDetail, IpcError> {
         let (_, palette) = self.workflow_palette().await?;
-        let p = self.profile_record(&palette, uid).await?;
+        self.profile_detail(&palette, uid).await
+    }
+
+    /// [`Engine::profile_get`] with a client the caller already has (one connection for
+    /// many reads).
+    pub(super) async fn profile_detail(
+        &self,
+        palette: &PaletteClient,
+        uid: &str,
+    ) -> Result<ProfileDetail, IpcError> {
+        let p = self.profile_record(palette, uid).await?;
         let template = p
             .spec
             .published
@@ -707,7 +734,7 @@ fn check_name_version(name: &str, version: &str) -> Result<(), (&'static str, St
 }
 
 /// Compares versions part by part, numerically where both parts are numbers.
-fn version_cmp(a: &str, b: &str) -> Ordering {
+pub(super) fn version_cmp(a: &str, b: &str) -> Ordering {
     let parts = |s: &str| -> Vec<String> {
         s.trim_start_matches('v')
             .split(['.', '-', '+'])
